@@ -1,0 +1,165 @@
+package analysis
+
+import (
+	"strings"
+
+	"github.com/google/pprof/profile"
+)
+
+// frameKind is what one frame tells the classifier. It depends only on the
+// frame's function and file, so it is computed once per Location.
+type frameKind uint8
+
+const (
+	kindGo            frameKind = iota // Go code outside the runtime
+	kindRuntime                        // the Go runtime (runtime., internal/runtime/)
+	kindC                              // native code: unnamed, or named with a non-Go file
+	kindGlue                           // cgo glue: _Cfunc_ stubs, _cgoexp_ wrappers, pointer checks
+	kindAsyncPreempt                   // runtime.asyncPreempt
+	kindAsyncPreempt2                  // runtime.asyncPreempt2 and its closures
+	kindCgocall                        // runtime.cgocall: Go→C boundary
+	kindAsmcgocall                     // runtime.asmcgocall*: the switch to the C stack
+	kindCallback                       // runtime.cgocallback*: C→Go boundary
+	kindExternal                       // runtime._ExternalCode
+	kindLostExternal                   // runtime._LostExternalCode
+	kindSystem                         // runtime._System, runtime._GC
+	kindVDSO                           // runtime._VDSO
+)
+
+// frame is one function in a stack, inlined frames expanded.
+type frame struct {
+	kind     frameKind
+	function string
+	file     string
+	line     int64
+	inlined  bool // inlined into the next frame of the same Location
+	cfunc    string
+	isCfunc  bool // a _Cfunc_ stub; cfunc is the C function's name
+	goAnchor bool // Go frame (any Go kind, glue included)
+}
+
+// locationFrames expands a Location into frames, leaf first. A Location with
+// no line information is one unnamed native frame.
+func locationFrames(loc *profile.Location) []frame {
+	if len(loc.Line) == 0 {
+		return []frame{{kind: kindC}}
+	}
+	frames := make([]frame, len(loc.Line))
+	for i, ln := range loc.Line {
+		var name, file string
+		if ln.Function != nil {
+			name, file = ln.Function.Name, ln.Function.Filename
+		}
+		f := frame{
+			kind:     classifyFunction(name, file),
+			function: name,
+			file:     file,
+			line:     ln.Line,
+			inlined:  i < len(loc.Line)-1,
+		}
+		if f.kind == kindGlue {
+			if c, ok := strings.CutPrefix(baseName(name), "_Cfunc_"); ok {
+				f.isCfunc, f.cfunc = true, c
+			}
+		}
+		f.goAnchor = f.kind != kindC
+		frames[i] = f
+	}
+	return frames
+}
+
+// classifyFunction decides a frame's kind from its function name and file.
+func classifyFunction(name, file string) frameKind {
+	if name == "" || !isGoFrame(name, file) {
+		return kindC
+	}
+	switch name {
+	case "runtime.asyncPreempt":
+		return kindAsyncPreempt
+	case "runtime.asyncPreempt2":
+		return kindAsyncPreempt2
+	case "runtime.cgocall":
+		return kindCgocall
+	case "runtime.cgocallback", "runtime.cgocallbackg", "runtime.cgocallbackg1":
+		return kindCallback
+	case "runtime._ExternalCode":
+		return kindExternal
+	case "runtime._LostExternalCode":
+		return kindLostExternal
+	case "runtime._System", "runtime._GC":
+		return kindSystem
+	case "runtime._VDSO":
+		return kindVDSO
+	}
+	switch {
+	case strings.HasPrefix(name, "runtime.asyncPreempt2."):
+		return kindAsyncPreempt2
+	case strings.HasPrefix(name, "runtime.asmcgocall"):
+		return kindAsmcgocall
+	case isCgoGlue(name):
+		return kindGlue
+	case strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "internal/runtime/") ||
+		strings.HasPrefix(name, "runtime/internal/"):
+		return kindRuntime
+	}
+	return kindGo
+}
+
+// isCgoGlue reports whether a Go function is code cgo generates around a call
+// (or the runtime's cgo pointer checks it calls).
+func isCgoGlue(name string) bool {
+	base := baseName(name)
+	for _, prefix := range []string{"_Cfunc_", "_cgo_", "_cgoexp_", "_Cgo_", "_cgoCheck"} {
+		if strings.HasPrefix(base, prefix) {
+			return true
+		}
+	}
+	for _, prefix := range []string{"runtime.cgoCheck", "runtime.cgoIsGoPointer", "runtime.cgoInRange"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// baseName strips the package path and package name from a Go function name:
+// "github.com/a/b.(*T).F" → "(*T).F", "main._Cfunc_f" → "_Cfunc_f". Names
+// without a package ("_cgoexp_1234_f") come back unchanged.
+func baseName(name string) string {
+	rest := name
+	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if i := strings.IndexByte(rest, '.'); i >= 0 {
+		return rest[i+1:]
+	}
+	return name
+}
+
+// isGoFrame tells Go frames from native ones. The file decides when the
+// profile has one: Go frames come from .go and .s files (and generated
+// wrappers); cgo's own glue lives in _cgo_gotypes.go even though its names
+// carry no package. Without a file, a Go name has a package qualifier, while
+// C names do not (GCC's clones such as "f.cold" or "f.part.0" are C).
+func isGoFrame(name, file string) bool {
+	if file != "" {
+		return strings.HasSuffix(file, ".go") || strings.HasSuffix(file, ".s") || file == "<autogenerated>"
+	}
+	base := name
+	if i := strings.LastIndexByte(base, '/'); i >= 0 {
+		base = base[i+1:]
+	}
+	if strings.HasPrefix(base, "_cgo") || strings.HasPrefix(base, "_Cgo") {
+		return true
+	}
+	dot := strings.IndexByte(base, '.')
+	if dot <= 0 {
+		return false
+	}
+	for _, suffix := range []string{".cold", ".part.", ".isra.", ".constprop.", ".lto_priv.", ".localalias", ".clone."} {
+		if strings.Contains(base, suffix) {
+			return false
+		}
+	}
+	return true
+}
