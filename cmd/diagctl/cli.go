@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes. They are part of diagctl's interface: scripts and CI gates rely
+// on them.
+const (
+	exitOK        = 0 // success
+	exitError     = 1 // the command ran and failed
+	exitUsage     = 2 // the command line is wrong
+	exitThreshold = 3 // a --fail-above gate tripped
+)
+
+// commands builds the subcommands, one per file. A new command adds its
+// constructor here.
+var commands = []func() *cobra.Command{
+	newPreemptShareCmd,
+	newVersionCmd,
+}
+
+// codedError is an error with the exit code it calls for.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+// usageErrorf reports a wrong command line: exit 2.
+func usageErrorf(format string, args ...any) error {
+	return &codedError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// thresholdErrorf reports a tripped gate: exit 3.
+func thresholdErrorf(format string, args ...any) error {
+	return &codedError{code: exitThreshold, err: fmt.Errorf(format, args...)}
+}
+
+// run executes diagctl with the given arguments (without the program name) and
+// returns its exit code. It never calls os.Exit, so tests drive it in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if args == nil {
+		args = []string{} // nil makes cobra read os.Args
+	}
+	root.SetArgs(args)
+
+	// Add cobra's completion command now (ExecuteC would add it later) so
+	// that every command's RunE can be wrapped below.
+	root.InitDefaultCompletionCmd(args...)
+	markRunErrors(root)
+
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "diagctl: %v\n", err)
+	var ce *codedError
+	if !errors.As(err, &ce) {
+		// Not from a command's RunE: cobra rejected the command line
+		// (unknown command, bad arguments).
+		ce = &codedError{code: exitUsage, err: err}
+	}
+	if ce.code == exitUsage && cmd != nil {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return ce.code
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "diagctl",
+		Short: "Diagnose scheduler and cgo trouble in Go services",
+		Long: `diagctl diagnoses Go services: how much CPU goes to async preemption, to C code
+called through cgo, to threads Go does not own, and which functions are
+responsible.
+
+Exit codes:
+  0  success
+  1  error (unreadable file; invalid, non-CPU or unsymbolized profile)
+  2  usage (unknown command or flag, wrong number of arguments, bad flag value)
+  3  threshold exceeded (--fail-above)`,
+		Version:       version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Suggest "preempt-share" for "preemt-share".
+		SuggestionsMinimumDistance: 2,
+		// Runnable, so that an unknown command reaches Args below instead of
+		// cobra's built-in check, and a bare "diagctl" is a usage error.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+			}
+			return usageErrorf("%s", msg)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cmd.ErrOrStderr())
+			_ = cmd.Usage()
+			return usageErrorf("no command given")
+		},
+	}
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &codedError{code: exitUsage, err: err}
+	})
+	for _, newCmd := range commands {
+		root.AddCommand(newCmd())
+	}
+	return root
+}
+
+// markRunErrors wraps the RunE of cmd and its subcommands so that an error a
+// command returns without an exit code exits 1. Every other error cobra
+// returns is a rejected command line (exit 2).
+func markRunErrors(cmd *cobra.Command) {
+	if runE := cmd.RunE; runE != nil {
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			err := runE(cmd, args)
+			var ce *codedError
+			if err != nil && !errors.As(err, &ce) {
+				err = &codedError{code: exitError, err: err}
+			}
+			return err
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markRunErrors(sub)
+	}
+}
+
+// exactArgs is cobra.ExactArgs with a usage error that names the arguments
+// expected.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %s; got %d argument%s", cmd.Name(), what, len(args), plural(len(args)))
+		}
+		return nil
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

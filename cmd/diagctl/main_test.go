@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/pprof/profile"
+)
+
+// result is what one in-process run of diagctl produced.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runDiagctl runs diagctl in-process with args and stdin.
+func runDiagctl(t testing.TB, stdin io.Reader, args ...string) result {
+	t.Helper()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(args, stdin, &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// testFiles are profiles and other files for the exit-code tests.
+type testFiles struct {
+	cpu, heap, garbage, empty, unsymbolized, noSamples, dir, missing string
+}
+
+func makeTestFiles(t *testing.T) testFiles {
+	t.Helper()
+	heap := newHeapProfile()
+	alloc := heap.location(frame{"main.alloc", "/src/main.go", 3})
+	heap.sample([]int64{1, 512, 1, 512}, alloc)
+
+	unsym := newCPUProfile()
+	l1 := &profile.Location{ID: 1, Address: 0x401000}
+	l2 := &profile.Location{ID: 2, Address: 0x402000}
+	unsym.p.Location = []*profile.Location{l1, l2}
+	unsym.sample(cpu(3), l1, l2)
+
+	dir := t.TempDir()
+	return testFiles{
+		cpu:          writeProfile(t, testProfile(), "cpu.pb.gz"),
+		heap:         writeProfile(t, heap.p, "heap.pb.gz"),
+		garbage:      writeFile(t, "garbage.prof", []byte("this is not a profile\n")),
+		empty:        writeFile(t, "empty.prof", nil),
+		unsymbolized: writeProfile(t, unsym.p, "unsym.pb.gz"),
+		noSamples:    writeProfile(t, newCPUProfile().p, "idle.pb.gz"),
+		dir:          dir,
+		missing:      filepath.Join(dir, "missing.pb.gz"),
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	f := makeTestFiles(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		// stderr must contain every one of these (an error names the file
+		// and the reason); stdout is checked by wantOut.
+		stderr  []string
+		wantOut bool
+	}{
+		{"ok", []string{"preempt-share", f.cpu}, exitOK, nil, true},
+		{"ok json", []string{"preempt-share", "-o", "json", f.cpu}, exitOK, nil, true},
+		{"ok long flag", []string{"preempt-share", "--output=table", "--top", "3", f.cpu}, exitOK, nil, true},
+		{"ok no samples", []string{"preempt-share", f.noSamples}, exitOK, nil, true},
+		{"below threshold fraction", []string{"preempt-share", "--fail-above", "0.5", f.cpu}, exitOK, nil, true},
+		{"below threshold percent", []string{"preempt-share", "--fail-above", "31%", f.cpu}, exitOK, nil, true},
+		{"at threshold", []string{"preempt-share", "--fail-above", "30%", f.cpu}, exitOK, nil, true},
+		{"help", []string{"--help"}, exitOK, nil, true},
+		{"command help", []string{"preempt-share", "--help"}, exitOK, nil, true},
+		{"help command", []string{"help", "preempt-share"}, exitOK, nil, true},
+
+		{"missing file", []string{"preempt-share", f.missing}, exitError,
+			[]string{f.missing, "no such file"}, false},
+		{"host:port", []string{"preempt-share", "localhost:6060"}, exitError,
+			[]string{"localhost:6060: no such file", "live targets are not supported yet"}, false},
+		{"directory", []string{"preempt-share", f.dir}, exitError,
+			[]string{f.dir, "is a directory"}, false},
+		{"garbage", []string{"preempt-share", f.garbage}, exitError,
+			[]string{f.garbage, "invalid profile"}, false},
+		{"empty file", []string{"preempt-share", f.empty}, exitError,
+			[]string{f.empty, "file is empty"}, false},
+		{"heap profile", []string{"preempt-share", f.heap}, exitError,
+			[]string{f.heap, "not a CPU profile", "alloc_objects/count"}, false},
+		{"unsymbolized", []string{"preempt-share", f.unsymbolized}, exitError,
+			[]string{f.unsymbolized, "no symbol information"}, false},
+
+		{"no command", nil, exitUsage, []string{"no command given", "Usage:"}, false},
+		{"unknown command", []string{"preemt-share", f.cpu}, exitUsage,
+			[]string{`unknown command "preemt-share"`, `did you mean "preempt-share"`}, false},
+		{"no args", []string{"preempt-share"}, exitUsage, []string{"takes one argument", "got 0 arguments"}, false},
+		{"two args", []string{"preempt-share", f.cpu, f.cpu}, exitUsage, []string{"got 2 arguments"}, false},
+		{"bad output", []string{"preempt-share", "-o", "yaml", f.cpu}, exitUsage,
+			[]string{`invalid argument "yaml"`, "want table or json"}, false},
+		{"empty output", []string{"preempt-share", "--output=", f.cpu}, exitUsage, []string{"want table or json"}, false},
+		{"bad fail-above", []string{"preempt-share", "--fail-above", "lots", f.cpu}, exitUsage,
+			[]string{`invalid argument "lots" for "--fail-above"`}, false},
+		{"fail-above bare number above 1", []string{"preempt-share", "--fail-above", "5", f.cpu}, exitUsage,
+			[]string{"out of range"}, false},
+		{"fail-above over 100%", []string{"preempt-share", "--fail-above", "150%", f.cpu}, exitUsage,
+			[]string{"out of range"}, false},
+		{"fail-above missing value", []string{"preempt-share", f.cpu, "--fail-above"}, exitUsage,
+			[]string{"flag needs an argument"}, false},
+		{"bad top", []string{"preempt-share", "--top", "many", f.cpu}, exitUsage, []string{`"many"`}, false},
+		{"negative top", []string{"preempt-share", "--top", "-1", f.cpu}, exitUsage, []string{"--top"}, false},
+		{"unknown flag", []string{"preempt-share", "--frobnicate", f.cpu}, exitUsage,
+			[]string{"unknown flag: --frobnicate"}, false},
+		{"unknown root flag", []string{"--frobnicate"}, exitUsage, []string{"unknown flag"}, false},
+		{"version with args", []string{"version", "now"}, exitUsage, []string{"takes no arguments"}, false},
+		{"completion extra args", []string{"completion", "bash", "extra"}, exitUsage, []string{"extra"}, false},
+		// Usage is checked before the file is read.
+		{"usage beats missing file", []string{"preempt-share", "-o", "yaml", f.missing}, exitUsage, nil, false},
+
+		{"above threshold fraction", []string{"preempt-share", "--fail-above", "0.01", f.cpu}, exitThreshold,
+			[]string{f.cpu, "async-preempt share 30.00% is above --fail-above 1.00%"}, true},
+		{"above threshold percent json", []string{"preempt-share", "-o", "json", "--fail-above=29.9%", f.cpu}, exitThreshold,
+			[]string{"above --fail-above 29.90%"}, true},
+		{"above zero", []string{"preempt-share", "--fail-above", "0", f.cpu}, exitThreshold, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := runDiagctl(t, nil, tt.args...)
+			if res.code != tt.code {
+				t.Fatalf("diagctl %q: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.args, res.code, tt.code, res.stdout, res.stderr)
+			}
+			if got := res.stdout != ""; got != tt.wantOut {
+				t.Errorf("diagctl %q: stdout non-empty = %v, want %v:\n%s", tt.args, got, tt.wantOut, res.stdout)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("diagctl %q: stderr does not contain %q:\n%s", tt.args, want, res.stderr)
+				}
+			}
+			if res.code == exitOK {
+				if res.stderr != "" {
+					t.Errorf("diagctl %q: exit 0 with stderr:\n%s", tt.args, res.stderr)
+				}
+				return
+			}
+			// Failures: one "diagctl: " line, plus a pointer to the help for
+			// usage errors (and the usage itself for a bare "diagctl").
+			errLine := lastLine(res.stderr)
+			if res.code == exitUsage {
+				if !strings.Contains(errLine, "--help' for usage") {
+					t.Errorf("diagctl %q: usage error without a pointer to --help:\n%s", tt.args, res.stderr)
+				}
+				errLines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+				errLine = errLines[len(errLines)-2]
+			} else if strings.Count(res.stderr, "\n") != 1 {
+				t.Errorf("diagctl %q: stderr is not one line:\n%s", tt.args, res.stderr)
+			}
+			if !strings.HasPrefix(errLine, "diagctl: ") {
+				t.Errorf("diagctl %q: error line %q does not start with %q", tt.args, errLine, "diagctl: ")
+			}
+		})
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			res := runDiagctl(t, nil, args...)
+			if res.code != exitOK || res.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
+			}
+			if !strings.HasPrefix(res.stdout, "diagctl ") || !strings.Contains(res.stdout, "go1.") ||
+				strings.Count(res.stdout, "\n") != 1 {
+				t.Errorf("version output %q: want one line \"diagctl VERSION GOVERSION\"", res.stdout)
+			}
+		})
+	}
+}
+
+func TestHelpListsCommandsAndExitCodes(t *testing.T) {
+	t.Parallel()
+	res := runDiagctl(t, nil, "--help")
+	for _, want := range []string{"preempt-share", "version", "completion", "Exit codes:", "3  threshold exceeded"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("diagctl --help does not mention %q:\n%s", want, res.stdout)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"bash script", []string{"completion", "bash"}, []string{"bash completion", "diagctl"}},
+		{"zsh script", []string{"completion", "zsh"}, []string{"#compdef diagctl"}},
+		{"commands", []string{"__complete", ""}, []string{"preempt-share", "version"}},
+		{"output values", []string{"__complete", "preempt-share", "-o", ""}, []string{"table\n", "json\n", ":4\n"}},
+		// File names for FILE: the default directive (0).
+		{"file argument", []string{"__complete", "preempt-share", ""}, []string{":0\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := runDiagctl(t, nil, tt.args...)
+			if res.code != exitOK {
+				t.Fatalf("diagctl %q: exit %d\n%s", tt.args, res.code, res.stderr)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(res.stdout, want) {
+					t.Errorf("diagctl %q: output does not contain %q:\n%s", tt.args, want, res.stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestNilArgs makes sure run never falls back to os.Args (cobra's default
+// for nil arguments): here those are the test binary's flags.
+func TestNilArgs(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run(nil, strings.NewReader(""), &stdout, &stderr); code != exitUsage {
+		t.Errorf("run(nil): exit %d, want %d (os.Args = %q)\n%s", code, exitUsage, os.Args, stderr.String())
+	}
+}
