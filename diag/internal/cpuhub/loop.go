@@ -1,0 +1,263 @@
+package cpuhub
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/diagkit/diagkit/diag/analysis"
+)
+
+// loop is the hub's only goroutine; all profiler state lives here.
+type loopState struct {
+	h         *Hub
+	reqs      []*request
+	running   bool
+	segStart  time.Time
+	buf       *bytes.Buffer
+	busy      bool
+	busyUntil time.Time
+	backoff   time.Duration
+	lastErr   error
+}
+
+func (h *Hub) loop() {
+	defer close(h.done)
+	s := &loopState{h: h, backoff: h.opts.BusyRetry}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := s.nextWake(time.Now())
+		timer.Reset(wait)
+		select {
+		case r := <-h.requests:
+			r.deadline = time.Now().Add(r.want + grace(r.want))
+			s.reqs = append(s.reqs, r)
+		case r := <-h.cancels:
+			s.reqs = slices.DeleteFunc(s.reqs, func(x *request) bool { return x == r })
+		case <-timer.C:
+		case <-h.quit:
+			s.shutdown()
+			return
+		}
+		// Drain a timer that fired while we handled a message, so the next
+		// Reset starts clean.
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		s.step(time.Now())
+	}
+}
+
+// nextWake is how long until something is due: a cut, a start, a deadline.
+func (s *loopState) nextWake(now time.Time) time.Duration {
+	next := now.Add(time.Hour)
+	earlier := func(t time.Time) {
+		if t.Before(next) {
+			next = t
+		}
+	}
+	if s.running {
+		earliestCut := s.segStart.Add(s.h.opts.MinSegment)
+		for _, r := range s.reqs {
+			if !r.inSeg {
+				earlier(earliestCut)
+				continue
+			}
+			due := s.segStart.Add(r.want - r.profiled)
+			if r.deadline.Before(due) {
+				due = r.deadline
+			}
+			if due.Before(earliestCut) {
+				due = earliestCut
+			}
+			earlier(due)
+		}
+	} else if len(s.reqs) > 0 {
+		earlier(s.busyUntil)
+		for _, r := range s.reqs {
+			earlier(r.deadline)
+		}
+	}
+	if d := next.Sub(now); d > 0 {
+		return d
+	}
+	return 0
+}
+
+// step does what is due at now: cut the running segment, hand out finished
+// windows, start the next segment.
+func (s *loopState) step(now time.Time) {
+	var seg *segment
+	if s.running && now.Sub(s.segStart) >= s.h.opts.MinSegment && s.cutDue(now) {
+		seg = s.stopSegment(now)
+		for _, r := range s.reqs {
+			if r.inSeg {
+				r.inSeg = false
+				r.segs = append(r.segs, seg)
+				r.profiled += seg.end.Sub(seg.start)
+			}
+		}
+	}
+	var finished []*request
+	if !s.running {
+		finished, s.reqs = partition(s.reqs, func(r *request) bool {
+			return r.profiled >= r.want || !now.Before(r.deadline)
+		})
+		if len(s.reqs) > 0 && !now.Before(s.busyUntil) {
+			s.startSegment(now)
+		}
+	}
+	// Parse and merge only now, after the profiler restarted, so the work
+	// does not widen the gap between segments.
+	for _, r := range finished {
+		r.result <- s.deliver(r)
+	}
+	s.h.mu.Lock()
+	s.h.stats.Waiting = len(s.reqs)
+	s.h.mu.Unlock()
+}
+
+// cutDue reports whether someone needs the running segment to end: a consumer
+// waiting to join, one that has its duration, or one past its deadline.
+func (s *loopState) cutDue(now time.Time) bool {
+	elapsed := now.Sub(s.segStart)
+	for _, r := range s.reqs {
+		if !r.inSeg || r.profiled+elapsed >= r.want || !now.Before(r.deadline) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *loopState) startSegment(now time.Time) {
+	buf := new(bytes.Buffer)
+	if err := s.h.opts.StartCPUProfile(buf); err != nil {
+		s.busyUntil = now.Add(s.backoff)
+		s.backoff = min(2*s.backoff, maxBusyRetry)
+		s.lastErr = err
+		if !s.busy {
+			s.busy = true
+			s.h.mu.Lock()
+			s.h.stats.Busy = true
+			s.h.stats.BusyEvents++
+			s.h.mu.Unlock()
+			s.notifyBusy(err)
+		}
+		return
+	}
+	s.running, s.segStart, s.buf = true, time.Now(), buf
+	s.backoff = s.h.opts.BusyRetry
+	for _, r := range s.reqs {
+		r.inSeg = true
+	}
+	s.h.mu.Lock()
+	s.h.stats.Profiling = true
+	s.h.stats.Busy = false
+	s.h.mu.Unlock()
+	if s.busy {
+		s.busy = false
+		s.notifyBusy(nil)
+	}
+}
+
+func (s *loopState) stopSegment(now time.Time) *segment {
+	s.h.opts.StopCPUProfile()
+	seg := &segment{start: s.segStart, end: now, data: s.buf.Bytes()}
+	s.running, s.buf = false, nil
+	s.h.mu.Lock()
+	s.h.stats.Profiling = false
+	s.h.stats.Segments++
+	s.h.mu.Unlock()
+	return seg
+}
+
+func (s *loopState) notifyBusy(err error) {
+	if s.h.opts.OnBusy == nil {
+		return
+	}
+	defer func() { _ = recover() }() // a callback's panic must not stop the hub
+	s.h.opts.OnBusy(err)
+}
+
+// deliver merges a finished request's segments into its window.
+func (s *loopState) deliver(r *request) result {
+	if len(r.segs) == 0 {
+		err := ErrBusy
+		if s.lastErr != nil {
+			err = fmt.Errorf("%w (%v)", ErrBusy, s.lastErr)
+		}
+		return result{err: err}
+	}
+	profiles := make([]*profile.Profile, 0, len(r.segs))
+	for _, seg := range r.segs {
+		if seg.parsed == nil && seg.err == nil {
+			seg.parsed, seg.err = analysis.Parse(seg.data)
+			seg.data = nil
+		}
+		if seg.err != nil {
+			return result{err: fmt.Errorf("cpuhub: segment profile: %w", seg.err)}
+		}
+		profiles = append(profiles, seg.parsed)
+	}
+	merged, err := merge(profiles)
+	if err != nil {
+		return result{err: fmt.Errorf("cpuhub: merging %d segments: %w", len(profiles), err)}
+	}
+	first, last := r.segs[0], r.segs[len(r.segs)-1]
+	merged.TimeNanos = first.start.UnixNano()
+	merged.DurationNanos = int64(r.profiled)
+	s.h.mu.Lock()
+	s.h.stats.Windows++
+	s.h.mu.Unlock()
+	return result{window: &Window{
+		Profile:  merged,
+		Start:    first.start,
+		End:      last.end,
+		Profiled: r.profiled,
+		Segments: len(r.segs),
+	}}
+}
+
+// merge combines segments into a new profile (never one of its inputs, which
+// other consumers may share), recovering from a panic in the merge.
+func merge(profiles []*profile.Profile) (p *profile.Profile, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("merge failed: %v", r)
+		}
+	}()
+	if len(profiles) == 1 {
+		return profiles[0].Copy(), nil
+	}
+	return profile.Merge(profiles)
+}
+
+func (s *loopState) shutdown() {
+	if s.running {
+		s.stopSegment(time.Now())
+	}
+	for _, r := range s.reqs {
+		r.result <- result{err: ErrClosed}
+	}
+	s.reqs = nil
+}
+
+// partition splits reqs into those matching pred and the rest, keeping order.
+func partition(reqs []*request, pred func(*request) bool) (yes, no []*request) {
+	no = reqs[:0:0]
+	for _, r := range reqs {
+		if pred(r) {
+			yes = append(yes, r)
+		} else {
+			no = append(no, r)
+		}
+	}
+	return yes, no
+}
