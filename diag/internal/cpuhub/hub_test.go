@@ -379,3 +379,47 @@ func TestRealProfilerHeldByOthers(t *testing.T) {
 		t.Fatalf("after the other profiler stopped: %v", err)
 	}
 }
+
+// Windows built from the same segments are independent: consumers may write
+// them concurrently (profile.Merge alone would share their headers).
+func TestWindowsShareNothing(t *testing.T) {
+	f := &fakeProfiler{}
+	h := f.hub(Options{MinSegment: 20 * time.Millisecond})
+	defer h.Close()
+	var windows [4]*Window
+	var wg sync.WaitGroup
+	for i := range windows {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := h.Profile(context.Background(), 150*time.Millisecond)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			windows[i] = w
+		}()
+	}
+	wg.Wait()
+	multi := 0
+	for _, w := range windows {
+		if w != nil && w.Segments > 1 {
+			multi++
+		}
+	}
+	if multi == 0 {
+		t.Fatal("no window merged several segments; the test needs merges")
+	}
+	for _, w := range windows {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if err := w.Profile.Write(io.Discard); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

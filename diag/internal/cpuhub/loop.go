@@ -225,8 +225,9 @@ func (s *loopState) deliver(r *request) result {
 	}}
 }
 
-// merge combines segments into a new profile (never one of its inputs, which
-// other consumers may share), recovering from a panic in the merge.
+// merge combines segments into a new profile that shares nothing with its
+// inputs, which other consumers' windows are built from too, recovering from
+// a panic in the merge.
 func merge(profiles []*profile.Profile) (p *profile.Profile, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -236,7 +237,21 @@ func merge(profiles []*profile.Profile) (p *profile.Profile, err error) {
 	if len(profiles) == 1 {
 		return profiles[0].Copy(), nil
 	}
-	return profile.Merge(profiles)
+	if p, err = profile.Merge(profiles); err != nil {
+		return nil, err
+	}
+	// profile.Merge reuses its first input's *ValueType headers, and
+	// Profile.Write mutates them while encoding: two windows written at once
+	// would race.
+	for i, st := range p.SampleType {
+		c := *st
+		p.SampleType[i] = &c
+	}
+	if p.PeriodType != nil {
+		c := *p.PeriodType
+		p.PeriodType = &c
+	}
+	return p, nil
 }
 
 func (s *loopState) shutdown() {
