@@ -1,0 +1,39 @@
+package pprofhttp
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// serveCPU responds with a pprof CPU profile from the CPUProfiler, covering
+// seconds (default 30). It stands for net/http/pprof.Profile, which would call
+// runtime/pprof.StartCPUProfile itself.
+func (h *handler) serveCPU(w http.ResponseWriter, r *http.Request) {
+	p, err := parseParams(r.URL.Query(), epCPU, h.maxSeconds)
+	if err != nil {
+		serveError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	configureWriteDeadline(w, r, p.dur, 0)
+
+	data, err := h.cpu(r.Context(), p.dur)
+	if r.Context().Err() != nil {
+		serveContextDone(w, r)
+		return
+	}
+	switch {
+	case errors.Is(err, ErrBusy):
+		serveBusy(w, fmt.Sprintf("Could not collect a CPU profile: %v. Try again later.", err))
+		return
+	case err != nil:
+		serveError(w, http.StatusInternalServerError, fmt.Sprintf("Could not collect a CPU profile: %v", err))
+		return
+	case len(data) == 0:
+		serveError(w, http.StatusInternalServerError, "Could not collect a CPU profile: the profiler returned no data")
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="profile"`)
+	w.Write(data)
+}
