@@ -22,6 +22,25 @@ type loopState struct {
 	busyUntil time.Time
 	backoff   time.Duration
 	lastErr   error
+
+	// Counters, published to Hub.stats as one snapshot by publish.
+	segments, busyEvents, windows uint64
+}
+
+// publish makes the loop's state visible to Stats as one consistent
+// snapshot. step calls it before sending results, so a consumer that has its
+// window already sees the state that followed.
+func (s *loopState) publish() {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	s.h.stats = Stats{
+		Profiling:  s.running,
+		Busy:       s.busy,
+		Waiting:    len(s.reqs),
+		Segments:   s.segments,
+		BusyEvents: s.busyEvents,
+		Windows:    s.windows,
+	}
 }
 
 func (h *Hub) loop() {
@@ -116,12 +135,14 @@ func (s *loopState) step(now time.Time) {
 	}
 	// Parse and merge only now, after the profiler restarted, so the work
 	// does not widen the gap between segments.
-	for _, r := range finished {
-		r.result <- s.deliver(r)
+	results := make([]result, len(finished))
+	for i, r := range finished {
+		results[i] = s.deliver(r)
 	}
-	s.h.mu.Lock()
-	s.h.stats.Waiting = len(s.reqs)
-	s.h.mu.Unlock()
+	s.publish()
+	for i, r := range finished {
+		r.result <- results[i]
+	}
 }
 
 // cutDue reports whether someone needs the running segment to end: a consumer
@@ -144,10 +165,7 @@ func (s *loopState) startSegment(now time.Time) {
 		s.lastErr = err
 		if !s.busy {
 			s.busy = true
-			s.h.mu.Lock()
-			s.h.stats.Busy = true
-			s.h.stats.BusyEvents++
-			s.h.mu.Unlock()
+			s.busyEvents++
 			s.notifyBusy(err)
 		}
 		return
@@ -157,10 +175,6 @@ func (s *loopState) startSegment(now time.Time) {
 	for _, r := range s.reqs {
 		r.inSeg = true
 	}
-	s.h.mu.Lock()
-	s.h.stats.Profiling = true
-	s.h.stats.Busy = false
-	s.h.mu.Unlock()
 	if s.busy {
 		s.busy = false
 		s.notifyBusy(nil)
@@ -171,10 +185,7 @@ func (s *loopState) stopSegment(now time.Time) *segment {
 	s.h.opts.StopCPUProfile()
 	seg := &segment{start: s.segStart, end: now, data: s.buf.Bytes()}
 	s.running, s.buf = false, nil
-	s.h.mu.Lock()
-	s.h.stats.Profiling = false
-	s.h.stats.Segments++
-	s.h.mu.Unlock()
+	s.segments++
 	return seg
 }
 
@@ -213,9 +224,7 @@ func (s *loopState) deliver(r *request) result {
 	first, last := r.segs[0], r.segs[len(r.segs)-1]
 	merged.TimeNanos = first.start.UnixNano()
 	merged.DurationNanos = int64(r.profiled)
-	s.h.mu.Lock()
-	s.h.stats.Windows++
-	s.h.mu.Unlock()
+	s.windows++
 	return result{window: &Window{
 		Profile:  merged,
 		Start:    first.start,
@@ -258,10 +267,12 @@ func (s *loopState) shutdown() {
 	if s.running {
 		s.stopSegment(time.Now())
 	}
-	for _, r := range s.reqs {
+	reqs := s.reqs
+	s.reqs = nil
+	s.publish()
+	for _, r := range reqs {
 		r.result <- result{err: ErrClosed}
 	}
-	s.reqs = nil
 }
 
 // partition splits reqs into those matching pred and the rest, keeping order.
