@@ -1,0 +1,9 @@
+//go:build !linux
+
+package procstat
+
+// readCgroup: cgroups are Linux's.
+func readCgroup() cgroupStat { return cgroupStat{} }
+
+// readOSThreads: no /proc/self/status to fall back on.
+func readOSThreads() opt[uint64] { return opt[uint64]{} }
