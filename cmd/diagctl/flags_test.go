@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/diagkit/diagkit/internal/units"
 )
 
 func TestParseShare(t *testing.T) {
@@ -46,15 +48,15 @@ func TestParseShare(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseShare(tt.in)
+			got, err := units.ParseShare(tt.in)
 			if ok := err == nil; ok != tt.ok {
-				t.Fatalf("parseShare(%q) = %v, %v; want ok=%v", tt.in, got, err, tt.ok)
+				t.Fatalf("units.ParseShare(%q) = %v, %v; want ok=%v", tt.in, got, err, tt.ok)
 			}
 			if tt.ok && got != tt.want {
-				t.Errorf("parseShare(%q) = %v, want %v", tt.in, got, tt.want)
+				t.Errorf("units.ParseShare(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 			if !tt.ok && got != 0 {
-				t.Errorf("parseShare(%q) = %v with an error, want 0", tt.in, got)
+				t.Errorf("units.ParseShare(%q) = %v with an error, want 0", tt.in, got)
 			}
 		})
 	}
@@ -65,10 +67,10 @@ func TestParseShare(t *testing.T) {
 // in testdata/fuzz/FuzzParseShare.
 func FuzzParseShare(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
-		v, err := parseShare(s)
+		v, err := units.ParseShare(s)
 		if err != nil {
 			if v != 0 {
-				t.Errorf("parseShare(%q) = %v with error %v", s, v, err)
+				t.Errorf("units.ParseShare(%q) = %v with error %v", s, v, err)
 			}
 			var sf shareFlag
 			if sf.Set(s) == nil || sf.set {
@@ -77,17 +79,17 @@ func FuzzParseShare(f *testing.F) {
 			return
 		}
 		if math.IsNaN(v) || v < 0 || v > 1 || math.Signbit(v) {
-			t.Fatalf("parseShare(%q) = %v, outside [0, 1]", s, v)
+			t.Fatalf("units.ParseShare(%q) = %v, outside [0, 1]", s, v)
 		}
 		// A fraction reads back exactly.
 		frac := strconv.FormatFloat(v, 'g', -1, 64)
-		if back, err := parseShare(frac); err != nil || back != v {
-			t.Errorf("parseShare(%q) = %v; reparsing %q gives %v, %v", s, v, frac, back, err)
+		if back, err := units.ParseShare(frac); err != nil || back != v {
+			t.Errorf("units.ParseShare(%q) = %v; reparsing %q gives %v, %v", s, v, frac, back, err)
 		}
 		// A percentage reads back to within rounding.
 		pct := strconv.FormatFloat(100*v, 'g', -1, 64) + "%"
-		if back, err := parseShare(pct); err != nil || math.Abs(back-v) > 1e-12 {
-			t.Errorf("parseShare(%q) = %v; reparsing %q gives %v, %v", s, v, pct, back, err)
+		if back, err := units.ParseShare(pct); err != nil || math.Abs(back-v) > 1e-12 {
+			t.Errorf("units.ParseShare(%q) = %v; reparsing %q gives %v, %v", s, v, pct, back, err)
 		}
 		var sf shareFlag
 		if err := sf.Set(s); err != nil || !sf.set || sf.value != v {
