@@ -70,8 +70,11 @@ type Context struct {
 	RunnableGoroutines *int64 `json:"runnable_goroutines"`
 	RunningGoroutines  *int64 `json:"running_goroutines"`
 	OSThreads          *int64 `json:"os_threads"`
-	// GCCPUFraction is the share of the process's CPU the GC used over the
-	// window (/cpu/classes/gc/total over /cpu/classes/total, idle excluded).
+	// GCCPUFraction is the share of the process's CPU the GC used
+	// (/cpu/classes/gc/total over /cpu/classes/total, idle excluded). The
+	// runtime updates these figures when a GC cycle ends, so the fraction
+	// covers the GC cycles that ended during the window, and is nil in a
+	// window without one.
 	GCCPUFraction *float64 `json:"gc_cpu_fraction"`
 	// AsyncPreemptOff is true when GODEBUG (environment or the binary's
 	// default) sets asyncpreemptoff=1.
@@ -80,6 +83,9 @@ type Context struct {
 
 // Latency holds quantiles of a latency distribution, in seconds.
 type Latency struct {
+	// Count is how many observations the quantiles rest on. For scheduling
+	// latency the runtime records one transition in 8, so it is a sample
+	// size, not the number of scheduling events.
 	Count int64   `json:"count"`
 	P50   float64 `json:"p50"`
 	P99   float64 `json:"p99"`

@@ -1,0 +1,264 @@
+package diag
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/diagkit/diagkit/diag/analysis"
+	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/diag/internal/cpuhub"
+	"github.com/diagkit/diagkit/diag/internal/procstat"
+)
+
+// Agent samples CPU profiles periodically, analyzes them, logs warnings and
+// serves its reports and the pprof endpoints. Create one with Start; it is
+// safe for concurrent use.
+type Agent struct {
+	cfg     Config
+	log     *zap.Logger
+	hub     *cpuhub.Hub
+	handler http.Handler
+
+	server   *http.Server
+	listener net.Listener
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	stop   sync.Once
+
+	mu       sync.Mutex
+	history  []api.WindowReport // ring, oldest first once full
+	seq      uint64
+	warner   *warner
+	failures uint64 // windows that produced no report
+	started  time.Time
+}
+
+// Start validates cfg, starts the periodic analysis and, unless cfg.Addr is
+// AddrOff, the agent's HTTP server. It returns once the listener is bound,
+// so an address in use is reported here. Errors are prefixed "diag: ".
+func Start(cfg Config) (*Agent, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		if log, err = zap.NewProduction(); err != nil {
+			return nil, fmt.Errorf("diag: creating a logger: %w", err)
+		}
+	}
+	log = log.Named("diagkit")
+
+	a := &Agent{cfg: cfg, log: log, started: time.Now()}
+	a.warner = newWarner(log, cfg.Cooldown)
+	a.hub = cpuhub.New(cpuhub.Options{OnBusy: a.onProfilerBusy})
+	a.handler = a.newHandler()
+
+	if cfg.Addr != AddrOff {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			a.hub.Close()
+			return nil, fmt.Errorf("diag: listening on %s: %w", cfg.Addr, err)
+		}
+		a.listener = ln
+		a.server = newServer(a.handler, cfg)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("HTTP server stopped", zap.Error(err))
+			}
+		}()
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.run(ctx)
+	}()
+	log.Info("agent started",
+		zap.String("addr", a.Addr()),
+		zap.Duration("window", cfg.Window),
+		zap.Duration("interval", cfg.Interval),
+		zap.Bool("token", cfg.Token != ""))
+	return a, nil
+}
+
+// Addr returns the address the agent's server listens on ("off" without
+// one). With a ":0" port it tells the port chosen.
+func (a *Agent) Addr() string {
+	if a.listener == nil {
+		return AddrOff
+	}
+	return a.listener.Addr().String()
+}
+
+// Handler serves the agent's endpoints (see the package documentation). The
+// agent's own server serves it at its root; to serve it on your own mux
+// instead, set Config.Addr to AddrOff and mount it, under a prefix of your
+// choice if /debug/pprof/ is taken:
+//
+//	mux.Handle("/debug/", agent.Handler())
+//	mux.Handle("/diagkit/", http.StripPrefix("/diagkit", agent.Handler()))
+func (a *Agent) Handler() http.Handler { return a.handler }
+
+// Stop stops the periodic analysis, ends in-flight profile requests, shuts
+// the server down and waits for every goroutine the agent started. It is
+// safe to call more than once and from several goroutines.
+func (a *Agent) Stop() {
+	a.stop.Do(func() {
+		a.cancel()
+		a.hub.Close() // in-flight /debug/pprof/profile requests return now
+		if a.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := a.server.Shutdown(ctx); err != nil {
+				a.server.Close()
+			}
+			cancel()
+		}
+		a.wg.Wait()
+		a.log.Info("agent stopped")
+		_ = a.log.Sync()
+	})
+}
+
+// Latest returns the most recent window report, or nil before the first
+// window completes.
+func (a *Agent) Latest() *api.WindowReport {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.history) == 0 {
+		return nil
+	}
+	r := a.history[len(a.history)-1]
+	return &r
+}
+
+// History returns up to n recent window reports, oldest first (all kept
+// when n <= 0).
+func (a *Agent) History(n int) []api.WindowReport {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.history
+	if n > 0 && n < len(h) {
+		h = h[len(h)-n:]
+	}
+	return append([]api.WindowReport(nil), h...)
+}
+
+// run is the periodic analysis: one window every Interval, back to back when
+// Interval equals Window.
+func (a *Agent) run(ctx context.Context) {
+	for {
+		start := time.Now()
+		a.window(ctx)
+		wait := time.Until(start.Add(a.cfg.Interval))
+		if wait <= 0 {
+			if ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// window profiles, analyzes and records one window. A failure is logged and
+// the loop goes on; a panic is recovered, because the agent runs inside
+// someone else's process.
+func (a *Agent) window(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("window analysis panicked; continuing", zap.Any("panic", r))
+		}
+	}()
+	before := procstat.Take()
+	w, err := a.hub.Profile(ctx, a.cfg.Window)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, cpuhub.ErrClosed) {
+			a.noteFailure(err)
+		}
+		return
+	}
+	after := procstat.Take()
+	report, err := analysis.Analyze(w.Profile, analysis.Options{Top: a.cfg.Top})
+	if err != nil {
+		a.noteFailure(err)
+		return
+	}
+	a.record(report, procstat.Context(before, after), w.Start, w.End, "periodic")
+}
+
+// record stores a window report and logs its warnings.
+func (a *Agent) record(report *analysis.Report, pctx api.Context, start, end time.Time, source string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	baseline := make([]float64, 0, len(a.history))
+	for _, h := range a.history {
+		if r := h.Context.InvoluntaryCtxSwitchesPerSecond; r != nil {
+			baseline = append(baseline, *r)
+		}
+	}
+	a.seq++
+	wr := api.WindowReport{
+		Report:       *report,
+		WindowSchema: api.WindowSchema,
+		Seq:          a.seq,
+		Start:        start,
+		End:          end,
+		Source:       source,
+		Context:      pctx,
+		Warnings:     evaluate(report, pctx, a.cfg, baseline),
+	}
+	if wr.Warnings == nil {
+		wr.Warnings = []api.Warning{}
+	}
+	a.warner.observe(&wr, end)
+	if len(a.history) == a.cfg.History {
+		copy(a.history, a.history[1:])
+		a.history = a.history[:len(a.history)-1]
+	}
+	a.history = append(a.history, wr)
+}
+
+// noteFailure logs a window that produced no report, at most once per
+// cooldown so that a lasting problem does not flood the log.
+func (a *Agent) noteFailure(err error) {
+	a.mu.Lock()
+	a.failures++
+	n := a.failures
+	a.mu.Unlock()
+	if errors.Is(err, cpuhub.ErrBusy) {
+		return // onProfilerBusy logs the state change once
+	}
+	if n == 1 || n%100 == 0 {
+		a.log.Error("window not analyzed", zap.Error(err), zap.Uint64("failures", n))
+	}
+}
+
+// onProfilerBusy runs on the hub's goroutine when someone else takes or
+// releases the CPU profiler.
+func (a *Agent) onProfilerBusy(err error) {
+	if err != nil {
+		a.log.Warn("CPU profiler held by another profiler in this process; diagkit retries with backoff "+
+			"(serve /debug/pprof/ from diagkit instead of net/http/pprof to share it)", zap.Error(err))
+		return
+	}
+	a.log.Info("CPU profiler available again")
+}

@@ -1,0 +1,171 @@
+package diag
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultAddr                  = "127.0.0.1:6060"
+	DefaultWindow                = 10 * time.Second
+	DefaultInterval              = 60 * time.Second
+	DefaultHistory               = 60
+	DefaultAsyncPreemptThreshold = 0.01
+	DefaultCgoThreshold          = 0.25
+	DefaultCgoCallRateThreshold  = 100_000
+	DefaultSchedLatencyThreshold = 10 * time.Millisecond
+	DefaultCooldown              = 10 * time.Minute
+	DefaultMaxProfileSeconds     = 60
+	// AddrOff in Config.Addr starts no listener: mount Agent.Handler on a
+	// mux of your own.
+	AddrOff = "off"
+)
+
+// Config configures the agent. Every zero value means the documented default,
+// so Config{} is a working configuration. Thresholds below zero disable their
+// warning.
+type Config struct {
+	// Addr is where the agent's own HTTP server listens (default
+	// DefaultAddr, loopback only). AddrOff starts no server. An address
+	// beyond loopback requires Token unless AllowUnauthenticated is set.
+	Addr string
+	// Token, if set, is required as "Authorization: Bearer <Token>" on every
+	// endpoint.
+	Token string
+	// AllowUnauthenticated lets Addr be reachable from other hosts without
+	// a Token. Profiles reveal source paths, command lines and memory
+	// contents: set it only when something in front of the agent
+	// authenticates.
+	AllowUnauthenticated bool
+
+	// Window is how long each periodic CPU profile lasts (default 10 s).
+	Window time.Duration
+	// Interval is how often a window starts (default 60 s: a 1/6 duty
+	// cycle). Interval equal to Window profiles continuously. Interval
+	// shorter than Window is an error.
+	Interval time.Duration
+	// History is how many window reports the agent keeps (default 60).
+	History int
+	// Top is how many interrupted functions and cgo call sites a report
+	// lists (default 10).
+	Top int
+
+	// AsyncPreemptThreshold warns when the async-preempt share of a window's
+	// CPU is above it (default 0.01, the tuning guide's 1 %).
+	AsyncPreemptThreshold float64
+	// CgoThreshold warns when the cgo share (C time and crossing overhead)
+	// is above it (default 0.25).
+	CgoThreshold float64
+	// CgoCallRateThreshold warns when Go→C calls per second are above it
+	// (default 100,000: at ~80 ns a crossing, about 1 % of a core in
+	// crossing overhead alone).
+	CgoCallRateThreshold float64
+	// SchedLatencyThreshold warns when the window's p99 scheduling latency
+	// (runnable to running) is above it (default 10 ms).
+	SchedLatencyThreshold time.Duration
+	// Cooldown is how long the agent stays quiet about a warning it logged
+	// while the problem lasts (default 10 min). It logs once more, at info
+	// level, when the problem is gone.
+	Cooldown time.Duration
+
+	// MaxProfileSeconds bounds ?seconds= on /debug/pprof/profile, trace
+	// and delta profiles (default 60).
+	MaxProfileSeconds int
+
+	// Logger receives warnings and the agent's own errors (default: a zap
+	// production logger writing JSON to standard error).
+	Logger *zap.Logger
+}
+
+// withDefaults returns c with zero values replaced by defaults, or an error
+// naming every invalid field.
+func (c Config) withDefaults() (Config, error) {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Interval == 0 {
+		c.Interval = max(DefaultInterval, c.Window)
+	}
+	if c.History == 0 {
+		c.History = DefaultHistory
+	}
+	if c.Top == 0 {
+		c.Top = 10
+	}
+	if c.AsyncPreemptThreshold == 0 {
+		c.AsyncPreemptThreshold = DefaultAsyncPreemptThreshold
+	}
+	if c.CgoThreshold == 0 {
+		c.CgoThreshold = DefaultCgoThreshold
+	}
+	if c.CgoCallRateThreshold == 0 {
+		c.CgoCallRateThreshold = DefaultCgoCallRateThreshold
+	}
+	if c.SchedLatencyThreshold == 0 {
+		c.SchedLatencyThreshold = DefaultSchedLatencyThreshold
+	}
+	if c.Cooldown == 0 {
+		c.Cooldown = DefaultCooldown
+	}
+	if c.MaxProfileSeconds == 0 {
+		c.MaxProfileSeconds = DefaultMaxProfileSeconds
+	}
+
+	var errs []error
+	if c.Window < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("Window %v: want at least 100ms", c.Window))
+	}
+	if c.Interval < c.Window {
+		errs = append(errs, fmt.Errorf("Interval %v is shorter than Window %v", c.Interval, c.Window))
+	}
+	if c.History < 0 || c.History > 100_000 {
+		errs = append(errs, fmt.Errorf("History %d: want 1 to 100000", c.History))
+	}
+	if c.Top < 0 {
+		errs = append(errs, fmt.Errorf("Top %d: want 0 or more", c.Top))
+	}
+	if c.AsyncPreemptThreshold > 1 {
+		errs = append(errs, fmt.Errorf("AsyncPreemptThreshold %v: a share is at most 1", c.AsyncPreemptThreshold))
+	}
+	if c.CgoThreshold > 1 {
+		errs = append(errs, fmt.Errorf("CgoThreshold %v: a share is at most 1", c.CgoThreshold))
+	}
+	if c.Cooldown < 0 {
+		errs = append(errs, fmt.Errorf("Cooldown %v: want 0 or more", c.Cooldown))
+	}
+	if c.MaxProfileSeconds < 1 || c.MaxProfileSeconds > 3600 {
+		errs = append(errs, fmt.Errorf("MaxProfileSeconds %d: want 1 to 3600", c.MaxProfileSeconds))
+	}
+	if c.Addr != AddrOff {
+		host, _, err := net.SplitHostPort(c.Addr)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("Addr %q: %v", c.Addr, err))
+		case !isLoopback(host) && c.Token == "" && !c.AllowUnauthenticated:
+			errs = append(errs, fmt.Errorf("Addr %q is reachable beyond loopback: set a Token "+
+				"(or AllowUnauthenticated if something in front of the agent authenticates)", c.Addr))
+		}
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("diag: invalid config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// isLoopback reports whether a listen host only accepts local connections.
+// An empty host ("" in ":6060") listens on every interface.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,145 @@
+package diag
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:6060" || c.Window != 10*time.Second || c.Interval != 60*time.Second ||
+		c.AsyncPreemptThreshold != 0.01 || c.History != 60 || c.MaxProfileSeconds != 60 || c.Cooldown != 10*time.Minute {
+		t.Errorf("defaults = %+v", c)
+	}
+	// A window longer than the default interval profiles continuously.
+	c, err = Config{Window: 90 * time.Second}.withDefaults()
+	if err != nil || c.Interval != 90*time.Second {
+		t.Errorf("Window 90s: interval %v, err %v", c.Interval, err)
+	}
+}
+
+func TestConfigInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"interval shorter than window", Config{Window: 10 * time.Second, Interval: 5 * time.Second}, "Interval 5s is shorter than Window 10s"},
+		{"tiny window", Config{Window: time.Millisecond}, "want at least 100ms"},
+		{"share above 1", Config{AsyncPreemptThreshold: 2}, "a share is at most 1"},
+		{"bad addr", Config{Addr: "nope"}, `Addr "nope"`},
+		{"all interfaces without token", Config{Addr: ":6060"}, "reachable beyond loopback: set a Token"},
+		{"public ip without token", Config{Addr: "0.0.0.0:6060"}, "reachable beyond loopback"},
+		{"huge max seconds", Config{MaxProfileSeconds: 100000}, "MaxProfileSeconds"},
+		{"negative history", Config{History: -1}, "History"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.cfg.withDefaults()
+			if err == nil || !strings.HasPrefix(err.Error(), "diag: invalid config: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	for _, ok := range []Config{
+		{Addr: ":6060", Token: "t"},
+		{Addr: "0.0.0.0:6060", AllowUnauthenticated: true},
+		{Addr: "localhost:0"},
+		{Addr: "[::1]:6060"},
+		{Addr: AddrOff},
+	} {
+		if _, err := ok.withDefaults(); err != nil {
+			t.Errorf("%+v: %v", ok, err)
+		}
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	env := func(kv ...string) func(string) (string, bool) {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	cfg, disabled, err := ConfigFromEnv(env(
+		"DIAGKIT_ADDR", "127.0.0.1:7070",
+		"DIAGKIT_WINDOW", "2s",
+		"DIAGKIT_INTERVAL", "2s",
+		"DIAGKIT_PREEMPT_THRESHOLD", "5%",
+		"DIAGKIT_CGO_THRESHOLD", "off",
+		"DIAGKIT_CGO_RATE_THRESHOLD", "2500",
+		"DIAGKIT_SCHED_P99_THRESHOLD", "25ms",
+		"DIAGKIT_TOKEN", "  s3cret ",
+		"DIAGKIT_HISTORY", "10",
+	))
+	if err != nil || disabled {
+		t.Fatalf("err %v disabled %v", err, disabled)
+	}
+	want := Config{Addr: "127.0.0.1:7070", Window: 2 * time.Second, Interval: 2 * time.Second,
+		AsyncPreemptThreshold: 0.05, CgoThreshold: -1, CgoCallRateThreshold: 2500,
+		SchedLatencyThreshold: 25 * time.Millisecond, Token: "s3cret", History: 10}
+	if cfg != want {
+		t.Errorf("cfg = %+v\nwant %+v", cfg, want)
+	}
+	if _, disabled, _ := ConfigFromEnv(env("DIAGKIT_DISABLE", "true")); !disabled {
+		t.Error("DIAGKIT_DISABLE=true not seen")
+	}
+	if cfg, _, err := ConfigFromEnv(env()); err != nil || cfg != (Config{}) {
+		t.Errorf("empty env: %+v, %v", cfg, err)
+	}
+
+	// Every bad value is named; nothing is guessed.
+	_, _, err = ConfigFromEnv(env(
+		"DIAGKIT_WINDOW", "10",
+		"DIAGKIT_PREEMPT_THRESHOLD", "5",
+		"DIAGKIT_HISTORY", "-3",
+		"DIAGKIT_DISABLE", "maybe",
+		"DIAGKIT_CGO_THRESHOLD", "0",
+	))
+	for _, name := range []string{"DIAGKIT_WINDOW", "DIAGKIT_PREEMPT_THRESHOLD", "DIAGKIT_HISTORY", "DIAGKIT_DISABLE", "DIAGKIT_CGO_THRESHOLD"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+}
+
+// FuzzConfigFromEnv: whatever the variables hold, ConfigFromEnv does not
+// panic, and a configuration it accepts either validates or is rejected with
+// a clear error by Start's validation, never silently changed.
+func FuzzConfigFromEnv(f *testing.F) {
+	f.Add("DIAGKIT_WINDOW", "10s")
+	f.Add("DIAGKIT_PREEMPT_THRESHOLD", "1%")
+	f.Add("DIAGKIT_PREEMPT_THRESHOLD", "1e400")
+	f.Add("DIAGKIT_CGO_RATE_THRESHOLD", "NaN")
+	f.Add("DIAGKIT_INTERVAL", "-5s")
+	f.Add("DIAGKIT_HISTORY", "99999999999999999999")
+	f.Add("DIAGKIT_ADDR", "[::1]:0")
+	f.Add("DIAGKIT_SCHED_P99_THRESHOLD", "off")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		lookup := func(k string) (string, bool) {
+			if k == name {
+				return value, true
+			}
+			return "", false
+		}
+		cfg, _, err := ConfigFromEnv(lookup)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "diag: invalid environment: ") {
+				t.Fatalf("error without prefix: %v", err)
+			}
+			return
+		}
+		full, err := cfg.withDefaults()
+		if err != nil {
+			return
+		}
+		if full.AsyncPreemptThreshold > 1 || full.CgoThreshold > 1 || full.Window <= 0 || full.Interval < full.Window || full.History <= 0 {
+			t.Fatalf("accepted an impossible config: %+v", full)
+		}
+	})
+}

@@ -1,0 +1,155 @@
+package diag
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/diagkit/diagkit/internal/units"
+)
+
+// EnvVar documents one environment variable that ConfigFromEnv reads.
+type EnvVar struct {
+	Name    string // e.g. "DIAGKIT_ADDR"
+	Field   string // the Config field it sets
+	Example string
+	Doc     string
+	set     func(c *Config, v string) error
+}
+
+// EnvVars lists every variable ConfigFromEnv reads, in documentation order.
+var EnvVars = []EnvVar{
+	{"DIAGKIT_DISABLE", "", "1", "1 or true: diag/auto does not start the agent", nil},
+	{"DIAGKIT_ADDR", "Addr", "127.0.0.1:6060", `listen address, or "off" for no server`, func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"DIAGKIT_TOKEN", "Token", "s3cret", "bearer token required on every endpoint", func(c *Config, v string) error { c.Token = v; return nil }},
+	{"DIAGKIT_ALLOW_UNAUTHENTICATED", "AllowUnauthenticated", "1", "allow a non-loopback Addr without a token", setBool(func(c *Config) *bool { return &c.AllowUnauthenticated })},
+	{"DIAGKIT_WINDOW", "Window", "10s", "length of each periodic CPU profile", setDuration(func(c *Config) *time.Duration { return &c.Window })},
+	{"DIAGKIT_INTERVAL", "Interval", "60s", "how often a window starts (= window: continuous)", setDuration(func(c *Config) *time.Duration { return &c.Interval })},
+	{"DIAGKIT_HISTORY", "History", "60", "window reports kept", setInt(func(c *Config) *int { return &c.History })},
+	{"DIAGKIT_TOP", "Top", "10", "functions listed per report", setInt(func(c *Config) *int { return &c.Top })},
+	{"DIAGKIT_PREEMPT_THRESHOLD", "AsyncPreemptThreshold", "1%", "warn above this async-preempt share (off: never)", setShare(func(c *Config) *float64 { return &c.AsyncPreemptThreshold })},
+	{"DIAGKIT_CGO_THRESHOLD", "CgoThreshold", "25%", "warn above this cgo share (off: never)", setShare(func(c *Config) *float64 { return &c.CgoThreshold })},
+	{"DIAGKIT_CGO_RATE_THRESHOLD", "CgoCallRateThreshold", "100000", "warn above this many cgo calls/s (off: never)", setRate(func(c *Config) *float64 { return &c.CgoCallRateThreshold })},
+	{"DIAGKIT_SCHED_P99_THRESHOLD", "SchedLatencyThreshold", "10ms", "warn above this p99 scheduling latency (off: never)", setThresholdDuration(func(c *Config) *time.Duration { return &c.SchedLatencyThreshold })},
+	{"DIAGKIT_COOLDOWN", "Cooldown", "10m", "quiet time after a warning while the problem lasts", setDuration(func(c *Config) *time.Duration { return &c.Cooldown })},
+	{"DIAGKIT_MAX_PROFILE_SECONDS", "MaxProfileSeconds", "60", "upper bound for ?seconds= on profile endpoints", setInt(func(c *Config) *int { return &c.MaxProfileSeconds })},
+}
+
+// ConfigFromEnv builds a Config from environment variables (see EnvVars);
+// lookup is usually os.LookupEnv. Unset or empty variables keep the default.
+// disabled reports DIAGKIT_DISABLE. Every invalid value is named in the error
+// and nothing is guessed: with an error, do not start the agent.
+func ConfigFromEnv(lookup func(string) (string, bool)) (cfg Config, disabled bool, err error) {
+	var errs []error
+	for _, ev := range EnvVars {
+		v, ok := lookup(ev.Name)
+		v = strings.TrimSpace(v)
+		if !ok || v == "" {
+			continue
+		}
+		if ev.set == nil { // DIAGKIT_DISABLE
+			b, perr := parseBool(v)
+			if perr != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", ev.Name, v, perr))
+			}
+			disabled = b
+			continue
+		}
+		if serr := ev.set(&cfg, v); serr != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %v", ev.Name, v, serr))
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, disabled, fmt.Errorf("diag: invalid environment: %w", errors.Join(errs...))
+	}
+	return cfg, disabled, nil
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, errors.New("want 1/true or 0/false")
+}
+
+// isOff reports the word that disables a threshold.
+func isOff(v string) bool { return strings.EqualFold(v, "off") }
+
+func setBool(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := parseBool(v)
+		*field(c) = b
+		return err
+	}
+}
+
+func setDuration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("want a positive duration such as 500ms, 10s or 2m")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func setThresholdDuration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if isOff(v) {
+			*field(c) = -1
+			return nil
+		}
+		return setDuration(field)(c, v)
+	}
+}
+
+func setInt(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("want a whole number above 0")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func setShare(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if isOff(v) {
+			*field(c) = -1
+			return nil
+		}
+		share, err := units.ParseShare(v)
+		if err != nil {
+			return err
+		}
+		if share == 0 {
+			return errors.New(`0 would warn on every window; use "off" to disable`)
+		}
+		*field(c) = share
+		return nil
+	}
+}
+
+func setRate(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if isOff(v) {
+			*field(c) = -1
+			return nil
+		}
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			return errors.New("want a number of calls per second above 0")
+		}
+		*field(c) = r
+		return nil
+	}
+}

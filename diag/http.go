@@ -1,0 +1,193 @@
+package diag
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/diag/internal/cpuhub"
+	"github.com/diagkit/diagkit/diag/internal/pprofhttp"
+)
+
+// Paths the agent serves, relative to where Handler is mounted.
+const (
+	PathPprof   = "/debug/pprof/"
+	PathReport  = "/debug/diag/report"
+	PathHistory = "/debug/diag/history"
+	PathStatus  = "/debug/diag/status"
+)
+
+// maxHistoryQuery bounds ?n= on the history endpoint.
+const maxHistoryQuery = 100_000
+
+func (a *Agent) newHandler() http.Handler {
+	mux := http.NewServeMux()
+	pprofHandler := pprofhttp.Handler(pprofhttp.Options{
+		CPU:        a.cpuProfile,
+		MaxSeconds: a.cfg.MaxProfileSeconds,
+	})
+	mux.Handle(PathPprof, http.StripPrefix("/debug/pprof", pprofHandler))
+	mux.HandleFunc(PathReport, a.serveReport)
+	mux.HandleFunc(PathHistory, a.serveHistory)
+	mux.HandleFunc(PathStatus, a.serveStatus)
+	var h http.Handler = mux
+	if a.cfg.Token != "" {
+		h = requireToken(a.cfg.Token, h)
+	}
+	return h
+}
+
+// cpuProfile serves /debug/pprof/profile through the hub.
+func (a *Agent) cpuProfile(ctx context.Context, d time.Duration) ([]byte, error) {
+	w, err := a.hub.Profile(ctx, d)
+	switch {
+	case errors.Is(err, cpuhub.ErrBusy):
+		return nil, fmt.Errorf("%w: %v", pprofhttp.ErrBusy, err)
+	case err != nil:
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := w.Profile.Write(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func newServer(h http.Handler, cfg Config) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// The longest response is a profile or trace of MaxProfileSeconds.
+		WriteTimeout: time.Duration(cfg.MaxProfileSeconds)*time.Second + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+	}
+}
+
+// requireToken checks "Authorization: Bearer <token>" in constant time.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="diagkit"`)
+			serveError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serveReport serves the latest window report. Mounted at PathReport.
+func (a *Agent) serveReport(w http.ResponseWriter, r *http.Request) {
+	if !allowGet(w, r) {
+		return
+	}
+	latest := a.Latest()
+	if latest == nil {
+		w.Header().Set("Retry-After", strconv.Itoa(int(a.cfg.Window.Seconds())+1))
+		serveError(w, http.StatusServiceUnavailable,
+			fmt.Sprintf("no window analyzed yet: the first completes about %v after the agent starts", a.cfg.Window))
+		return
+	}
+	serveJSON(w, latest)
+}
+
+// serveHistory serves recent window reports, oldest first; ?n= limits how
+// many. Mounted at PathHistory.
+func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request) {
+	if !allowGet(w, r) {
+		return
+	}
+	n := 0
+	if s := r.URL.Query().Get("n"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 || v > maxHistoryQuery {
+			serveError(w, http.StatusBadRequest, fmt.Sprintf("n=%q: want a whole number from 1 to %d", s, maxHistoryQuery))
+			return
+		}
+		n = v
+	}
+	serveJSON(w, api.History{WindowSchema: api.WindowSchema, Windows: a.History(n)})
+}
+
+// Status is what PathStatus serves: the agent's configuration and counters.
+// diagctl uses it to tell a diagkit agent from a plain pprof server.
+type Status struct {
+	Agent           string    `json:"agent"`
+	Started         time.Time `json:"started"`
+	WindowSeconds   float64   `json:"window_seconds"`
+	IntervalSeconds float64   `json:"interval_seconds"`
+	Windows         uint64    `json:"windows"`
+	Failures        uint64    `json:"failures"`
+	WarningsLogged  uint64    `json:"warnings_logged"`
+	Profiling       bool      `json:"profiling"`
+	ProfilerBusy    bool      `json:"profiler_busy"`
+	BusyEvents      uint64    `json:"profiler_busy_events"`
+}
+
+func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
+	if !allowGet(w, r) {
+		return
+	}
+	serveJSON(w, a.Status())
+}
+
+// Status returns the agent's configuration and counters.
+func (a *Agent) Status() Status {
+	hs := a.hub.Stats()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return Status{
+		Agent:           "diagkit",
+		Started:         a.started,
+		WindowSeconds:   a.cfg.Window.Seconds(),
+		IntervalSeconds: a.cfg.Interval.Seconds(),
+		Windows:         a.seq,
+		Failures:        a.failures,
+		WarningsLogged:  a.warner.emitted,
+		Profiling:       hs.Profiling,
+		ProfilerBusy:    hs.Busy,
+		BusyEvents:      hs.BusyEvents,
+	}
+}
+
+func allowGet(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	serveError(w, http.StatusMethodNotAllowed, "method not allowed")
+	return false
+}
+
+func serveJSON(w http.ResponseWriter, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		serveError(w, http.StatusInternalServerError, "encoding the report: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// serveError is the one error path of the agent's own endpoints.
+func serveError(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Del("Content-Disposition")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, text)
+}
