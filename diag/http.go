@@ -106,16 +106,24 @@ func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request) {
 	if !allowGet(w, r) {
 		return
 	}
-	n := 0
-	if s := r.URL.Query().Get("n"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 || v > maxHistoryQuery {
-			serveError(w, http.StatusBadRequest, fmt.Sprintf("n=%q: want a whole number from 1 to %d", s, maxHistoryQuery))
-			return
-		}
-		n = v
+	n, err := parseHistoryN(r.URL.Query().Get("n"))
+	if err != nil {
+		serveError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	serveJSON(w, api.History{WindowSchema: api.WindowSchema, Windows: a.History(n)})
+}
+
+// parseHistoryN parses the history endpoint's ?n=: empty means all.
+func parseHistoryN(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 || v > maxHistoryQuery {
+		return 0, fmt.Errorf("n=%q: want a whole number from 1 to %d", s, maxHistoryQuery)
+	}
+	return v, nil
 }
 
 // Status is what PathStatus serves: the agent's configuration and counters.
