@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,31 +72,74 @@ func Analyze(p *profile.Profile, opts Options) (*Report, error) {
 	if p == nil {
 		return nil, fmt.Errorf("analysis: %w: nil profile", ErrInvalid)
 	}
-	if err := p.CheckValid(); err != nil {
-		return nil, fmt.Errorf("analysis: %w: %v", ErrInvalid, err)
+	// A profile that fails Profile.CheckValid is invalid. CheckValid on its
+	// own costs a quarter of the analysis (it builds three maps keyed by
+	// ID), so Analyze makes the same checks as it goes, with slices indexed
+	// by ID, and calls CheckValid only when it needs CheckValid's error:
+	// before returning any error, when one of its checks fails, or when the
+	// IDs are too sparse to check this way. No result other than a report
+	// is returned before CheckValid is known to pass.
+	a := newAccumulator(p)
+	validated := false
+	validate := func() error {
+		if validated {
+			return nil
+		}
+		validated = true
+		if err := p.CheckValid(); err != nil {
+			return fmt.Errorf("analysis: %w: %v", ErrInvalid, err)
+		}
+		return nil
+	}
+	if !a.tablesValid {
+		if err := validate(); err != nil {
+			return nil, err
+		}
 	}
 	cpuIndex, countIndex, err := valueIndexes(p)
 	if err != nil {
+		if verr := validate(); verr != nil {
+			return nil, verr
+		}
 		return nil, err
 	}
 	top := opts.Top
 	if top == 0 {
 		top = DefaultTop
 	}
-
-	a := newAccumulator(p)
 	if len(p.Sample) > 0 && !a.symbolized {
+		if verr := validate(); verr != nil {
+			return nil, verr
+		}
 		return nil, fmt.Errorf("analysis: %w (no location has a function name; "+
 			"profiles from runtime/pprof are symbolized, others may need `go tool pprof -proto` with the binary)",
 			ErrUnsymbolized)
 	}
-	stack := make([]*frame, 0, 64)
+
+	sampleLen := len(p.SampleType)
+	stack := make([]sframe, 0, 64)
 	for _, s := range p.Sample {
+		// CheckValid's checks of samples.
+		if s == nil || len(s.Value) != sampleLen {
+			return nil, invalidSample(validate())
+		}
 		stack = stack[:0]
 		for _, loc := range s.Location {
-			fs := a.frames(loc)
-			for i := range fs {
-				stack = append(stack, &fs[i])
+			if loc == nil {
+				return nil, invalidSample(validate())
+			}
+			// The common case inline: a Location seen before, with one
+			// line.
+			var sp span
+			if loc.ID < uint64(len(a.byID)) && a.byID[loc.ID].n > 0 {
+				sp = a.byID[loc.ID]
+			} else {
+				sp = a.span(loc)
+			}
+			if sp.n == 1 {
+				stack = append(stack, sp.first)
+			} else {
+				stack = append(stack, a.kinds[sp.off:sp.off+sp.n]...)
 			}
 		}
 		var count int64 = 1
@@ -104,7 +148,19 @@ func Analyze(p *profile.Profile, opts Options) (*Report, error) {
 		}
 		a.add(stack, s.Value[cpuIndex], count)
 	}
+	if a.tooLarge {
+		return nil, fmt.Errorf("analysis: %w: more than 2^31 frames", ErrInvalid)
+	}
 	return a.report(p, top), nil
+}
+
+// invalidSample is the error for a sample that fails CheckValid's checks:
+// CheckValid's own (err), which cannot be nil since it makes the same checks.
+func invalidSample(err error) error {
+	if err == nil {
+		err = fmt.Errorf("analysis: %w: malformed sample", ErrInvalid)
+	}
+	return err
 }
 
 // valueIndexes finds the CPU-time and sample-count values of a CPU profile.
@@ -112,6 +168,8 @@ func valueIndexes(p *profile.Profile) (cpu, count int, err error) {
 	cpu, count = -1, -1
 	for i, st := range p.SampleType {
 		switch {
+		case st == nil:
+			return -1, -1, fmt.Errorf("analysis: %w: sample type %d is nil", ErrInvalid, i)
 		case st.Type == "cpu" && st.Unit == "nanoseconds":
 			cpu = i
 		case st.Type == "samples" && st.Unit == "count":
@@ -131,18 +189,76 @@ func valueIndexes(p *profile.Profile) (cpu, count int, err error) {
 
 // accumulator sums one profile's samples. Frames are computed once per
 // Location, so the cost per sample is a walk over cached kinds.
+//
+// The frames of every Location seen so far sit one Location after another in
+// frames, and what classify reads of each (its kind and two flags) at the
+// same index in kinds, which is three times smaller: a sample's stack is a
+// copy of its Locations' runs of kinds, and the classifier's scans stay in
+// cache. A span locates one Location's run.
 type accumulator struct {
-	byID       []*[]frame // dense Location IDs
-	byPtr      map[*profile.Location][]frame
+	byID       []span // by dense Location ID; n is 0 until computed
+	byPtr      map[*profile.Location]span
+	frames     []frame
+	kinds      []sframe
+	funcs      []funcSlot // by dense Function ID
 	symbolized bool
+	tooLarge   bool // more frames than int32 indexes; the analysis is void
+	// tablesValid: p's mappings, functions and locations pass CheckValid's
+	// checks (false: they fail, or their IDs are too sparse to tell cheaply).
+	tablesValid bool
 
-	cpu       map[Bucket]float64 // nanoseconds
-	samples   map[Bucket]int64
+	cpu       [numBuckets]float64 // nanoseconds, by bucketIndex
+	samples   [numBuckets]int64
 	totalCPU  float64
 	total     int64
 	dropped   int // records with a negative or zero CPU value
 	preempted map[attrKey]*attr
 	cgoCalls  map[attrKey]*attr
+	// preemptedAt caches, by frame index, the victim's entry in preempted
+	// and its line's sum, so that a preempted sample costs no lookup keyed
+	// by strings after its victim's first.
+	preemptedAt []attrSlot
+}
+
+type attrSlot struct {
+	e    *attr
+	line int // index in e.lines
+}
+
+// numBuckets is len(Buckets); bucketIndex maps a Bucket to its position
+// there, so that the per-sample sums are arrays rather than maps keyed by
+// strings.
+const numBuckets = 9
+
+func bucketIndex(b Bucket) int {
+	switch b {
+	case BucketGo:
+		return 0
+	case BucketAsyncPreempt:
+		return 1
+	case BucketPreemptSched:
+		return 2
+	case BucketCgoC:
+		return 3
+	case BucketCgoCrossing:
+		return 4
+	case BucketExternalThread:
+		return 5
+	case BucketExternalNoStack:
+		return 6
+	case BucketExternalLost:
+		return 7
+	}
+	return 8 // BucketRuntimeNoStack
+}
+
+// span locates one Location's frames and kinds: n of them from off. first
+// is kinds[off], the only one for most Locations. The frames are counted
+// with int32: 2^31 distinct frames would take 48 GiB for frames alone;
+// beyond that computeFrames sets tooLarge and Analyze returns an error.
+type span struct {
+	first  sframe
+	off, n int32
 }
 
 type attrKey struct{ function, cfunc string }
@@ -150,7 +266,44 @@ type attrKey struct{ function, cfunc string }
 type attr struct {
 	cpu     float64
 	samples int64
-	lines   map[lineKey]float64
+	lines   []lineSum
+	// index finds a line in lines once there are many (most entries have
+	// a few lines, found faster by a scan).
+	index map[lineKey]int
+}
+
+type lineSum struct {
+	key lineKey
+	cpu float64
+}
+
+// maxLineScan is how many lines an attr scans before it indexes them.
+const maxLineScan = 16
+
+// line returns the index of lk in e.lines, adding it.
+func (e *attr) line(lk lineKey) int {
+	if e.index != nil {
+		if i, ok := e.index[lk]; ok {
+			return i
+		}
+	} else {
+		for i := range e.lines {
+			if e.lines[i].key == lk {
+				return i
+			}
+		}
+	}
+	e.lines = append(e.lines, lineSum{key: lk})
+	i := len(e.lines) - 1
+	if e.index != nil {
+		e.index[lk] = i
+	} else if len(e.lines) > maxLineScan {
+		e.index = make(map[lineKey]int, 2*len(e.lines))
+		for j, l := range e.lines {
+			e.index[l.key] = j
+		}
+	}
+	return i
 }
 
 type lineKey struct {
@@ -161,22 +314,38 @@ type lineKey struct {
 
 func newAccumulator(p *profile.Profile) *accumulator {
 	a := &accumulator{
-		cpu:       make(map[Bucket]float64, len(Buckets)),
-		samples:   make(map[Bucket]int64, len(Buckets)),
-		preempted: make(map[attrKey]*attr),
-		cgoCalls:  make(map[attrKey]*attr),
+		preempted:   make(map[attrKey]*attr),
+		cgoCalls:    make(map[attrKey]*attr),
+		tablesValid: tablesValid(p),
 	}
 	// Location IDs are usually 1..N; index them densely when they are.
+	// (Analyze checks p as it goes: it may hold nil entries here.)
 	maxID := uint64(0)
 	for _, loc := range p.Location {
-		maxID = max(maxID, loc.ID)
+		if loc != nil {
+			maxID = max(maxID, loc.ID)
+		}
 	}
 	if maxID <= uint64(2*len(p.Location)+16) {
-		a.byID = make([]*[]frame, maxID+1)
+		a.byID = make([]span, maxID+1)
 	} else {
-		a.byPtr = make(map[*profile.Location][]frame, len(p.Location))
+		a.byPtr = make(map[*profile.Location]span, len(p.Location))
 	}
+	maxFuncID := uint64(0)
+	for _, fn := range p.Function {
+		if fn != nil {
+			maxFuncID = max(maxFuncID, fn.ID)
+		}
+	}
+	if maxFuncID <= uint64(2*len(p.Function)+16) {
+		a.funcs = make([]funcSlot, maxFuncID+1)
+	}
+	frames := 0
 	for _, loc := range p.Location {
+		if loc == nil {
+			continue
+		}
+		frames += max(len(loc.Line), 1)
 		for _, ln := range loc.Line {
 			if ln.Function != nil && ln.Function.Name != "" {
 				a.symbolized = true
@@ -184,53 +353,80 @@ func newAccumulator(p *profile.Profile) *accumulator {
 			}
 		}
 	}
+	a.frames = make([]frame, 0, frames)
+	a.kinds = make([]sframe, 0, frames)
 	return a
 }
 
-// frames returns the cached frames of a Location. The slice is computed once
-// and never modified, so pointers into it stay valid for the whole analysis.
-func (a *accumulator) frames(loc *profile.Location) []frame {
-	if a.byID != nil && loc.ID < uint64(len(a.byID)) {
-		if cached := a.byID[loc.ID]; cached != nil {
-			return *cached
+// span returns the span of a Location's frames and kinds (leaf first),
+// computing them on first use.
+func (a *accumulator) span(loc *profile.Location) span {
+	var sp span
+	if loc.ID < uint64(len(a.byID)) {
+		if sp = a.byID[loc.ID]; sp.n == 0 {
+			sp = a.computeFrames(loc) // never empty
+			a.byID[loc.ID] = sp
 		}
-		fs := locationFrames(loc)
-		a.byID[loc.ID] = &fs
-		return fs
+	} else {
+		if a.byPtr == nil {
+			a.byPtr = make(map[*profile.Location]span)
+		}
+		var ok bool
+		if sp, ok = a.byPtr[loc]; !ok {
+			sp = a.computeFrames(loc)
+			a.byPtr[loc] = sp
+		}
 	}
-	if a.byPtr == nil {
-		a.byPtr = make(map[*profile.Location][]frame)
-	}
-	fs, ok := a.byPtr[loc]
-	if !ok {
-		fs = locationFrames(loc)
-		a.byPtr[loc] = fs
-	}
-	return fs
+	return sp
 }
 
-func (a *accumulator) add(stack []*frame, cpuNanos, count int64) {
+// computeFrames appends a Location's frames and kinds and returns their span.
+func (a *accumulator) computeFrames(loc *profile.Location) span {
+	off := len(a.frames)
+	if off+len(loc.Line)+1 > math.MaxInt32 {
+		a.tooLarge = true // Analyze reports it; never a panic
+		return span{}
+	}
+	a.frames = a.appendLocationFrames(a.frames, loc)
+	for i, f := range a.frames[off:] {
+		a.kinds = append(a.kinds, sframe{kind: f.kind, isCfunc: f.isCfunc, goAnchor: f.goAnchor, idx: int32(off + i)})
+	}
+	return span{first: a.kinds[off], off: int32(off), n: int32(len(a.frames) - off)}
+}
+
+func (a *accumulator) add(stack []sframe, cpuNanos, count int64) {
 	if cpuNanos <= 0 || count < 0 {
 		a.dropped++
 		return
 	}
 	v := classify(stack)
 	cpu := float64(cpuNanos)
-	a.cpu[v.bucket] += cpu
-	a.samples[v.bucket] = satAdd(a.samples[v.bucket], count)
+	b := bucketIndex(v.bucket)
+	a.cpu[b] += cpu
+	a.samples[b] = satAdd(a.samples[b], count)
 	a.totalCPU += cpu
 	a.total = satAdd(a.total, count)
 
 	switch v.bucket {
 	case BucketAsyncPreempt:
 		if v.victim >= 0 {
-			f := stack[v.victim]
-			a.attribute(a.preempted, attrKey{function: nameOrUnknown(f.function)}, f, cpu, count)
+			idx := int(stack[v.victim].idx)
+			if idx >= len(a.preemptedAt) {
+				grown := make([]attrSlot, max(cap(a.frames), 2*idx+1))
+				copy(grown, a.preemptedAt)
+				a.preemptedAt = grown
+			}
+			slot := &a.preemptedAt[idx]
+			if slot.e == nil {
+				f := &a.frames[idx]
+				*slot = a.slot(a.preempted, attrKey{function: nameOrUnknown(f.function())}, f)
+			}
+			slot.add(cpu, count)
 		}
 	case BucketCgoC, BucketCgoCrossing:
-		caller, cfunc := cgoCallSite(stack)
+		caller, cfunc := a.cgoCallSite(stack)
 		if caller != nil {
-			a.attribute(a.cgoCalls, attrKey{function: caller.function, cfunc: cfunc}, caller, cpu, count)
+			a.attribute(a.cgoCalls, attrKey{function: caller.function(), cfunc: cfunc}, caller, cpu, count)
 		} else {
 			a.attribute(a.cgoCalls, attrKey{function: "(unknown)", cfunc: cfunc}, &frame{}, cpu, count)
 		}
@@ -238,34 +434,45 @@ func (a *accumulator) add(stack []*frame, cpuNanos, count int64) {
 }
 
 func (a *accumulator) attribute(m map[attrKey]*attr, key attrKey, f *frame, cpu float64, count int64) {
+	a.slot(m, key, f).add(cpu, count)
+}
+
+// slot finds (or makes) the entry for key in m and, in it, the sum for f's
+// line.
+func (a *accumulator) slot(m map[attrKey]*attr, key attrKey, f *frame) attrSlot {
 	e := m[key]
 	if e == nil {
-		e = &attr{lines: make(map[lineKey]float64, 1)}
+		e = &attr{}
 		m[key] = e
 	}
-	e.cpu += cpu
-	e.samples = satAdd(e.samples, count)
-	e.lines[lineKey{f.file, f.line, f.inlined}] += cpu
+	return attrSlot{e, e.line(lineKey{f.file(), f.line, f.inlined})}
+}
+
+func (s attrSlot) add(cpu float64, count int64) {
+	s.e.cpu += cpu
+	s.e.samples = satAdd(s.e.samples, count)
+	s.e.lines[s.line].cpu += cpu
 }
 
 // cgoCallSite finds the Go function that made a cgo call: the frame below the
 // _Cfunc_ stub nearest the leaf, skipping glue. Without a stub in the stack,
 // the first user Go frame below the leaf stands in.
-func cgoCallSite(stack []*frame) (caller *frame, cfunc string) {
+func (a *accumulator) cgoCallSite(stack []sframe) (caller *frame, cfunc string) {
 	for i, f := range stack {
 		if !f.isCfunc {
 			continue
 		}
+		cfunc := a.funcInfo(a.frames[f.idx].fn).cfunc // isCfunc: fn is not nil
 		for _, g := range stack[i+1:] {
 			if g.kind == kindGo {
-				return g, f.cfunc
+				return &a.frames[g.idx], cfunc
 			}
 		}
-		return nil, f.cfunc
+		return nil, cfunc
 	}
 	for _, f := range stack {
 		if f.kind == kindGo {
-			return f, ""
+			return &a.frames[f.idx], ""
 		}
 	}
 	return nil, ""
@@ -293,16 +500,17 @@ func (a *accumulator) report(p *profile.Profile, top int) *Report {
 		}
 		return clamp01(cpu / a.totalCPU)
 	}
+	cpu := func(b Bucket) float64 { return a.cpu[bucketIndex(b)] }
 	for _, b := range Buckets {
-		r.Buckets[b] = BucketStat{Samples: a.samples[b], CPUSeconds: a.cpu[b] / 1e9, Share: share(a.cpu[b])}
+		r.Buckets[b] = BucketStat{Samples: a.samples[bucketIndex(b)], CPUSeconds: cpu(b) / 1e9, Share: share(cpu(b))}
 	}
 	r.Shares = Shares{
-		Go:             share(a.cpu[BucketGo]),
-		AsyncPreempt:   share(a.cpu[BucketAsyncPreempt]),
-		PreemptSched:   share(a.cpu[BucketPreemptSched]),
-		Cgo:            share(a.cpu[BucketCgoC] + a.cpu[BucketCgoCrossing]),
-		External:       share(a.cpu[BucketExternalThread] + a.cpu[BucketExternalNoStack] + a.cpu[BucketExternalLost]),
-		RuntimeNoStack: share(a.cpu[BucketRuntimeNoStack]),
+		Go:             share(cpu(BucketGo)),
+		AsyncPreempt:   share(cpu(BucketAsyncPreempt)),
+		PreemptSched:   share(cpu(BucketPreemptSched)),
+		Cgo:            share(cpu(BucketCgoC) + cpu(BucketCgoCrossing)),
+		External:       share(cpu(BucketExternalThread) + cpu(BucketExternalNoStack) + cpu(BucketExternalLost)),
+		RuntimeNoStack: share(cpu(BucketRuntimeNoStack)),
 	}
 	if top > 0 {
 		r.TopPreempted = topFuncs(a.preempted, top, share)
@@ -321,39 +529,66 @@ func (a *accumulator) report(p *profile.Profile, top int) *Report {
 	return r
 }
 
-// topFuncs sorts attributions by CPU, most first, then by name so that equal
-// figures list in a stable order.
+// topFuncs returns the top attributions by CPU, most first, then by name so
+// that equal figures list in a stable order. The order is total (no two
+// entries have the same names), so it selects the top entries as they come
+// rather than sorting them all, and finds the hottest line of those only.
 func topFuncs(m map[attrKey]*attr, top int, share func(float64) float64) []FuncStat {
-	out := make([]FuncStat, 0, len(m))
-	for key, e := range m {
+	type entry struct {
+		key        attrKey
+		e          *attr
+		cpuSeconds float64
+	}
+	before := func(a, b entry) bool {
+		if a.cpuSeconds != b.cpuSeconds {
+			return a.cpuSeconds > b.cpuSeconds
+		}
+		if a.key.function != b.key.function {
+			return a.key.function < b.key.function
+		}
+		return a.key.cfunc < b.key.cfunc
+	}
+	var kept []entry
+	if top > 64 || 4*top >= len(m) {
+		kept = make([]entry, 0, len(m))
+		for key, e := range m {
+			kept = append(kept, entry{key, e, e.cpu / 1e9})
+		}
+		sort.Slice(kept, func(i, j int) bool { return before(kept[i], kept[j]) })
+		kept = kept[:min(top, len(kept))]
+	} else {
+		kept = make([]entry, 0, top)
+		for key, e := range m {
+			c := entry{key, e, e.cpu / 1e9}
+			if len(kept) == top {
+				if !before(c, kept[top-1]) {
+					continue
+				}
+				kept = kept[:top-1]
+			}
+			i := sort.Search(len(kept), func(i int) bool { return before(c, kept[i]) })
+			kept = slices.Insert(kept, i, c)
+		}
+	}
+
+	out := make([]FuncStat, 0, len(kept))
+	for _, k := range kept {
 		fs := FuncStat{
-			Function:   key.function,
-			CFunction:  key.cfunc,
-			Samples:    e.samples,
-			CPUSeconds: e.cpu / 1e9,
-			Share:      share(e.cpu),
+			Function:   k.key.function,
+			CFunction:  k.key.cfunc,
+			Samples:    k.e.samples,
+			CPUSeconds: k.cpuSeconds,
+			Share:      share(k.e.cpu),
 		}
 		var best lineKey
 		bestCPU := -1.0
-		for lk, cpu := range e.lines {
-			if cpu > bestCPU || cpu == bestCPU && lineLess(lk, best) {
-				best, bestCPU = lk, cpu
+		for _, l := range k.e.lines {
+			if l.cpu > bestCPU || l.cpu == bestCPU && lineLess(l.key, best) {
+				best, bestCPU = l.key, l.cpu
 			}
 		}
 		fs.File, fs.Line, fs.Inlined = best.file, best.line, best.inlined
 		out = append(out, fs)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].CPUSeconds != out[j].CPUSeconds {
-			return out[i].CPUSeconds > out[j].CPUSeconds
-		}
-		if out[i].Function != out[j].Function {
-			return out[i].Function < out[j].Function
-		}
-		return out[i].CFunction < out[j].CFunction
-	})
-	if len(out) > top {
-		out = out[:top]
 	}
 	return out
 }

@@ -337,3 +337,11 @@ func gzipBytes(t *testing.T, data []byte) []byte {
 	zw.Close()
 	return buf.Bytes()
 }
+
+func TestNilSampleTypeIsAnErrorNotAPanic(t *testing.T) {
+	p := cpuProfile(t, sampleSpec{stack: stack{spin}, cpu: 10_000_000})
+	p.SampleType[0] = nil
+	if _, err := Analyze(p, Options{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("err = %v, want ErrInvalid", err)
+	}
+}

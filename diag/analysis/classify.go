@@ -11,22 +11,28 @@ type verdict struct {
 
 // classify puts one stack (leaf first, inlined frames expanded) in a bucket.
 // The rules are applied in order; the package documentation describes them.
-func classify(frames []*frame) verdict {
+func classify(frames []sframe) verdict {
 	n := len(frames)
 	if n == 0 {
 		return verdict{BucketRuntimeNoStack, -1}
 	}
 	leaf, root := frames[0], frames[n-1]
 
-	// The runtime's abstract stacks for code it could not walk.
+	// The runtime's abstract stacks for code it could not walk. (The same
+	// pass notes what the preemption rule below looks for.)
 	external := false
 	anyGo := false
-	for _, f := range frames {
+	preemptSched := false
+	for i, f := range frames {
 		switch f.kind {
 		case kindLostExternal:
 			return verdict{BucketExternalLost, -1}
 		case kindExternal:
 			external = true
+		case kindAsyncPreempt2:
+			preemptSched = true
+		case kindAsyncPreempt:
+			preemptSched = preemptSched || i > 0
 		}
 		anyGo = anyGo || f.goAnchor
 	}
@@ -52,10 +58,9 @@ func classify(frames []*frame) verdict {
 		}
 		return verdict{BucketAsyncPreempt, victim}
 	}
-	for i, f := range frames {
-		if f.kind == kindAsyncPreempt2 || (f.kind == kindAsyncPreempt && i > 0) {
-			return verdict{BucketPreemptSched, -1}
-		}
+	if preemptSched {
+		// asyncPreempt2, or asyncPreempt below the leaf.
+		return verdict{BucketPreemptSched, -1}
 	}
 
 	// Walk from the leaf to the first cgo boundary; what lies leafward of it
@@ -111,7 +116,7 @@ func classify(frames []*frame) verdict {
 
 // hasCfuncBelow reports whether a _Cfunc_ stub appears within the first few
 // frames rootward: the user's cgo call, as opposed to the runtime's own.
-func hasCfuncBelow(frames []*frame) bool {
+func hasCfuncBelow(frames []sframe) bool {
 	for i, f := range frames {
 		if i >= 4 {
 			break

@@ -26,46 +26,110 @@ const (
 	kindVDSO                           // runtime._VDSO
 )
 
-// frame is one function in a stack, inlined frames expanded.
+// frame is one function in a stack, inlined frames expanded. Its function's
+// name and file are read from the profile's Function (fn; nil for a Location
+// without lines), which Analyze does not modify.
 type frame struct {
 	kind     frameKind
-	function string
-	file     string
-	line     int64
 	inlined  bool // inlined into the next frame of the same Location
-	cfunc    string
-	isCfunc  bool // a _Cfunc_ stub; cfunc is the C function's name
+	isCfunc  bool // a _Cfunc_ stub; funcInfo(fn).cfunc is the C function's name
 	goAnchor bool // Go frame (any Go kind, glue included)
+	line     int64
+	fn       *profile.Function
 }
 
-// locationFrames expands a Location into frames, leaf first. A Location with
-// no line information is one unnamed native frame.
-func locationFrames(loc *profile.Location) []frame {
-	if len(loc.Line) == 0 {
-		return []frame{{kind: kindC}}
+// function is the frame's function name ("" if none).
+func (f *frame) function() string {
+	if f.fn == nil {
+		return ""
 	}
-	frames := make([]frame, len(loc.Line))
-	for i, ln := range loc.Line {
-		var name, file string
-		if ln.Function != nil {
-			name, file = ln.Function.Name, ln.Function.Filename
+	return f.fn.Name
+}
+
+// file is the frame's source file ("" if none).
+func (f *frame) file() string {
+	if f.fn == nil {
+		return ""
+	}
+	return f.fn.Filename
+}
+
+// sframe is what classify reads of a frame, a third of its size; idx is the
+// frame's index in the accumulator's frames.
+type sframe struct {
+	kind     frameKind
+	isCfunc  bool
+	goAnchor bool
+	idx      int32
+}
+
+// funcInfo is what a frame's function alone decides, cached per Function.
+type funcInfo struct {
+	kind    frameKind
+	isCfunc bool
+	cfunc   string
+}
+
+// funcSlot caches the funcInfo of fn.
+type funcSlot struct {
+	fn   *profile.Function
+	info funcInfo
+}
+
+// functionInfo classifies a function by its name and file.
+func functionInfo(name, file string) funcInfo {
+	fi := funcInfo{kind: classifyFunction(name, file)}
+	if fi.kind == kindGlue {
+		if c, ok := strings.CutPrefix(baseName(name), "_Cfunc_"); ok {
+			fi.isCfunc, fi.cfunc = true, c
 		}
-		f := frame{
-			kind:     classifyFunction(name, file),
-			function: name,
-			file:     file,
+	}
+	return fi
+}
+
+// appendLocationFrames appends a Location's frames to dst, leaf first. A
+// Location with no line information is one unnamed native frame. What each
+// Function decides is computed once per Function (a.funcInfo).
+func (a *accumulator) appendLocationFrames(dst []frame, loc *profile.Location) []frame {
+	if len(loc.Line) == 0 {
+		return append(dst, frame{kind: kindC})
+	}
+	for i, ln := range loc.Line {
+		var fi funcInfo
+		if ln.Function != nil {
+			fi = a.funcInfo(ln.Function)
+		} else {
+			fi = functionInfo("", "")
+		}
+		dst = append(dst, frame{
+			kind:     fi.kind,
+			fn:       ln.Function,
 			line:     ln.Line,
 			inlined:  i < len(loc.Line)-1,
-		}
-		if f.kind == kindGlue {
-			if c, ok := strings.CutPrefix(baseName(name), "_Cfunc_"); ok {
-				f.isCfunc, f.cfunc = true, c
-			}
-		}
-		f.goAnchor = f.kind != kindC
-		frames[i] = f
+			isCfunc:  fi.isCfunc,
+			goAnchor: fi.kind != kindC,
+		})
 	}
-	return frames
+	return dst
+}
+
+// funcInfo returns functionInfo for fn, cached in a slot indexed by its ID
+// when the profile's Function IDs are dense. The slot remembers its Function:
+// a sample may hold Locations outside p.Location whose Functions are outside
+// p.Function and share an ID with one inside.
+func (a *accumulator) funcInfo(fn *profile.Function) funcInfo {
+	if fn.ID < uint64(len(a.funcs)) {
+		slot := &a.funcs[fn.ID]
+		if slot.fn == fn {
+			return slot.info
+		}
+		fi := functionInfo(fn.Name, fn.Filename)
+		if slot.fn == nil {
+			*slot = funcSlot{fn, fi}
+		}
+		return fi
+	}
+	return functionInfo(fn.Name, fn.Filename)
 }
 
 // classifyFunction decides a frame's kind from its function name and file.
