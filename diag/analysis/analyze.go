@@ -2,8 +2,10 @@ package analysis
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sort"
@@ -35,10 +37,21 @@ var (
 	ErrUnsymbolized = errors.New("profile has no symbol information")
 	// ErrInvalid: the bytes are not a pprof profile (or a truncated one).
 	ErrInvalid = errors.New("invalid profile")
+	// ErrTooLarge: the profile decompresses to more than MaxProfileBytes.
+	ErrTooLarge = errors.New("profile too large")
 )
 
+// MaxProfileBytes bounds what a profile may decompress to. A 100,000-record
+// CPU profile is about 20 MB uncompressed; the bound keeps a gzip bomb (a
+// few hundred kilobytes that inflate to gigabytes) from exhausting memory.
+const MaxProfileBytes = 256 << 20
+
+// maxDecompressed is MaxProfileBytes; tests lower it.
+var maxDecompressed int64 = MaxProfileBytes
+
 // Parse decodes a pprof profile, gzipped or not. It returns an error wrapping
-// ErrEmpty or ErrInvalid for bad input, and never panics, whatever the bytes.
+// ErrEmpty, ErrTooLarge or ErrInvalid for bad input, and never panics,
+// whatever the bytes.
 func Parse(data []byte) (p *profile.Profile, err error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("analysis: %w", ErrEmpty)
@@ -48,11 +61,33 @@ func Parse(data []byte) (p *profile.Profile, err error) {
 			p, err = nil, fmt.Errorf("analysis: %w: decoder failed: %v", ErrInvalid, r)
 		}
 	}()
-	p, err = profile.Parse(bytes.NewReader(data))
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		// profile.Parse would gunzip without a bound.
+		if data, err = gunzip(data, maxDecompressed); err != nil {
+			return nil, err
+		}
+	}
+	p, err = profile.ParseData(data)
 	if err != nil {
 		return nil, fmt.Errorf("analysis: %w: %v", ErrInvalid, err)
 	}
 	return p, nil
+}
+
+// gunzip decompresses data, failing once the output passes limit bytes.
+func gunzip(data []byte, limit int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("analysis: %w: decompressing: %v", ErrInvalid, err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("analysis: %w: decompressing: %v", ErrInvalid, err)
+	}
+	if int64(len(out)) > limit {
+		return nil, fmt.Errorf("analysis: %w: it decompresses to more than %d MiB", ErrTooLarge, limit>>20)
+	}
+	return out, nil
 }
 
 // AnalyzeBytes parses a CPU profile, gzipped or not, and analyzes it.
@@ -521,7 +556,8 @@ func (a *accumulator) report(p *profile.Profile, top int) *Report {
 		r.Notes = append(r.Notes, "the profile has no CPU time: the process was idle or the window was empty; every share is 0")
 	}
 	if a.dropped > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d sample records with a zero or negative value were skipped", a.dropped))
+		r.Notes = append(r.Notes, fmt.Sprintf("%d sample record%s with a zero or negative value %s skipped",
+			a.dropped, plural(a.dropped, "", "s"), plural(a.dropped, "was", "were")))
 	}
 	if r.PeriodSeconds == 0 {
 		r.Notes = append(r.Notes, "the profile does not state its sampling period")
@@ -625,4 +661,11 @@ func clamp01(x float64) float64 {
 		return 1
 	}
 	return x
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -345,3 +345,23 @@ func TestNilSampleTypeIsAnErrorNotAPanic(t *testing.T) {
 		t.Errorf("err = %v, want ErrInvalid", err)
 	}
 }
+
+// A gzip bomb is refused once it inflates past the bound, before it can
+// exhaust memory.
+func TestGzipBombIsRefused(t *testing.T) {
+	defer func(old int64) { maxDecompressed = old }(maxDecompressed)
+	maxDecompressed = 1 << 20
+	bomb := gzipBytes(t, make([]byte, 4<<20)) // 4 MiB of zeros: ~4 KiB gzipped
+	if len(bomb) > 64<<10 {
+		t.Fatalf("bomb is %d bytes", len(bomb))
+	}
+	_, err := AnalyzeBytes(bomb, Options{})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "more than 1 MiB") {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+	// A real profile under the bound still parses.
+	good := encode(t, cpuProfile(t, sampleSpec{stack: stack{spin}, cpu: 10_000_000}))
+	if _, err := AnalyzeBytes(good, Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
