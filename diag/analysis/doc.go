@@ -34,6 +34,13 @@
 //     (runtime._System, runtime._GC, runtime._VDSO).
 //   - go: everything else, including Go code called back from C.
 //
+// Without C frames, a sample taken while a thread is in a cgo call stops at
+// runtime.cgocall wherever the signal landed: in the C code, but also in the
+// switch to the C stack and cgo's C wrapper. For long C calls that is C time;
+// for many tiny ones (a multiply-add per call) part of cgo_c is really
+// crossing overhead, so cgo_crossing is a lower bound there. The cgo call
+// rate the agent reports tells the two cases apart.
+//
 // Report.Shares groups these into the figures most people want; the three keys
 // "async_preempt", "cgo" and "external" are stable for other tools to rely on.
 //

@@ -1,0 +1,21 @@
+// Package workload produces, on demand, the CPU situations diagkit's
+// analysis tells apart, so that examples, recorded test profiles and
+// accuracy tests all exercise the same code:
+//
+//   - TightLoops: call-free Go loops that only async preemption can
+//     interrupt (the async_preempt bucket, when goroutines compete for CPU).
+//   - CgoBurn: workers that split their time between C and Go in a known
+//     proportion (the cgo_c bucket against go), measured by the workers.
+//   - CgoTiny: a flood of cgo calls to a C function that does almost nothing
+//     (the cgo_crossing bucket).
+//   - CThread: a thread created by C, not by Go, burning CPU (the
+//     external_thread bucket).
+//   - Callback: Go calling C calling back into Go code that does the real
+//     work (go, not cgo).
+//
+// Every function runs until its context is done, returns promptly after
+// that, and leaves no goroutine or thread behind. None changes GOMAXPROCS or
+// starts a profile: that is the caller's business.
+//
+// The package uses cgo; the C side is in the .c files next to the Go ones.
+package workload

@@ -1,0 +1,178 @@
+package workload
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"testing"
+	"time"
+
+	"github.com/diagkit/diagkit/diag/analysis"
+)
+
+// The recorded profiles are fixtures for diag/analysis's golden tests. They
+// are recorded once and committed; to record them again (on an otherwise
+// idle machine, without -race, with -trimpath so that no local path ends up
+// in them), run
+//
+//	DIAGKIT_RECORD=1 go test -trimpath -count=1 -run TestRecordProfiles -v ./examples/internal/workload
+//
+// then review and rewrite the goldens:
+//
+//	go test ./diag/analysis -run TestGolden -update
+const (
+	recordEnv      = "DIAGKIT_RECORD"
+	recordDir      = "../../../diag/analysis/testdata"
+	recordDuration = 4 * time.Second
+	recordMaxBytes = 100 << 10
+)
+
+// recording is one fixture: the workload to run, and a check that its
+// profile shows what it exists to show.
+type recording struct {
+	name string
+	// run runs the workload until ctx is done; its result, if any, is
+	// handed to check.
+	run   func(ctx context.Context) float64
+	check func(r *analysis.Report, result float64) error
+}
+
+const workloadPkg = "github.com/diagkit/diagkit/examples/internal/workload."
+
+var recordings = []recording{{
+	name: "tightloop",
+	run: func(ctx context.Context) float64 {
+		// The standard demonstration: GOMAXPROCS at 4× the CPUs and twice
+		// as many spinning goroutines as Ps.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4 * runtime.NumCPU()))
+		TightLoops(ctx, 2*4*runtime.NumCPU())
+		return 0
+	},
+	check: func(r *analysis.Report, _ float64) error {
+		if r.Shares.AsyncPreempt < 0.05 {
+			return fmt.Errorf("async_preempt share %.4f, want a substantial one (> 5%%)", r.Shares.AsyncPreempt)
+		}
+		if len(r.TopPreempted) == 0 || r.TopPreempted[0].Function != workloadPkg+"spinLoop" {
+			return fmt.Errorf("top preempted %+v, want spinLoop first", r.TopPreempted)
+		}
+		return nil
+	},
+}, {
+	name: "cgoburn",
+	run: func(ctx context.Context) float64 {
+		return CgoBurn(ctx, 0.5, runtime.GOMAXPROCS(0))
+	},
+	check: func(r *analysis.Report, measured float64) error {
+		if d := math.Abs(r.Shares.Cgo - measured); d > 0.05 {
+			return fmt.Errorf("cgo share %.4f, measured C fraction %.4f", r.Shares.Cgo, measured)
+		}
+		return quiet(r)
+	},
+}, {
+	name: "cgotiny",
+	run: func(ctx context.Context) float64 {
+		CgoTiny(ctx)
+		return 0
+	},
+	check: func(r *analysis.Report, _ float64) error {
+		if r.Buckets[analysis.BucketCgoCrossing].Share < 0.05 {
+			return fmt.Errorf("cgo_crossing share %.4f, want > 5%%", r.Buckets[analysis.BucketCgoCrossing].Share)
+		}
+		if len(r.TopCgoCalls) == 0 || r.TopCgoCalls[0].CFunction != "wl_tiny" {
+			return fmt.Errorf("top cgo calls %+v, want wl_tiny first", r.TopCgoCalls)
+		}
+		return quiet(r)
+	},
+}, {
+	name: "cthread",
+	run: func(ctx context.Context) float64 {
+		CThread(ctx)
+		return 0
+	},
+	check: func(r *analysis.Report, _ float64) error {
+		if r.Shares.External < 0.9 {
+			return fmt.Errorf("external share %.4f, want nearly all", r.Shares.External)
+		}
+		return quiet(r)
+	},
+}, {
+	name: "callback",
+	run: func(ctx context.Context) float64 {
+		Callback(ctx)
+		return 0
+	},
+	check: func(r *analysis.Report, _ float64) error {
+		if r.Shares.Go < 0.9 {
+			return fmt.Errorf("go share %.4f, want nearly all", r.Shares.Go)
+		}
+		return quiet(r)
+	},
+}}
+
+// quiet rejects a profile recorded while other processes competed for the
+// CPU: their mark is async preemption in workloads that should have none.
+func quiet(r *analysis.Report) error {
+	if r.Shares.AsyncPreempt > 0.02 {
+		return fmt.Errorf("async_preempt share %.4f: the machine was busy; record on an idle one", r.Shares.AsyncPreempt)
+	}
+	return nil
+}
+
+func TestRecordProfiles(t *testing.T) {
+	if os.Getenv(recordEnv) != "1" {
+		t.Skipf("records the fixtures of diag/analysis only when %s=1", recordEnv)
+	}
+	if raceEnabled {
+		t.Fatal("record without -race: the race detector's frames would end up in the fixtures")
+	}
+	if !builtWithTrimpath() {
+		t.Fatal("record with -trimpath, so that the fixtures hold no local paths")
+	}
+	for _, rec := range recordings {
+		t.Run(rec.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := pprof.StartCPUProfile(&buf); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), recordDuration)
+			result := rec.run(ctx)
+			cancel()
+			pprof.StopCPUProfile()
+
+			r, err := analysis.AnalyzeBytes(buf.Bytes(), analysis.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d bytes, %d samples, result %.4f, shares %+v", buf.Len(), r.Samples, result, r.Shares)
+			if err := rec.check(r, result); err != nil {
+				t.Fatalf("not recorded: %v", err)
+			}
+			if buf.Len() > recordMaxBytes {
+				t.Fatalf("not recorded: %d bytes, more than %d", buf.Len(), recordMaxBytes)
+			}
+			path := filepath.Join(recordDir, rec.name+".pprof")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func builtWithTrimpath() bool {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-trimpath" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
