@@ -186,7 +186,9 @@ func Analyze(p *profile.Profile, opts Options) (*Report, error) {
 	if a.tooLarge {
 		return nil, fmt.Errorf("analysis: %w: more than 2^31 frames", ErrInvalid)
 	}
-	return a.report(p, top), nil
+	r := a.report(p, top)
+	r.Interpretation = Interpret(r)
+	return r, nil
 }
 
 // invalidSample is the error for a sample that fails CheckValid's checks:

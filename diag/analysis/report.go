@@ -63,6 +63,9 @@ type Report struct {
 	// called the _Cfunc_ stub) with the C function called, most CPU first.
 	// Both C time and crossing overhead count.
 	TopCgoCalls []FuncStat `json:"top_cgo_calls"`
+	// Interpretation is one line saying what the figures most likely mean
+	// (Interpret's reading of this report).
+	Interpretation string `json:"interpretation"`
 	// Notes explains anything that limits how far the figures can be
 	// trusted: an empty profile, unsymbolized frames, dropped values.
 	Notes []string `json:"notes,omitempty"`
