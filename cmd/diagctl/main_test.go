@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,21 @@ func runDiagctl(t testing.TB, stdin io.Reader, args ...string) result {
 // testFiles are profiles and other files for the exit-code tests.
 type testFiles struct {
 	cpu, heap, garbage, empty, unsymbolized, noSamples, dir, missing string
+	// deadTarget is a loopback HOST:PORT where nothing listens.
+	deadTarget string
+}
+
+// deadAddr returns a loopback address that was just free: a listener's,
+// closed.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 func makeTestFiles(t *testing.T) testFiles {
@@ -55,6 +71,7 @@ func makeTestFiles(t *testing.T) testFiles {
 		noSamples:    writeProfile(t, newCPUProfile().p, "idle.pb.gz"),
 		dir:          dir,
 		missing:      filepath.Join(dir, "missing.pb.gz"),
+		deadTarget:   deadAddr(t),
 	}
 }
 
@@ -83,8 +100,8 @@ func TestExitCodes(t *testing.T) {
 
 		{"missing file", []string{"preempt-share", f.missing}, exitError,
 			[]string{f.missing, "no such file"}, false},
-		{"host:port", []string{"preempt-share", "localhost:6060"}, exitError,
-			[]string{"localhost:6060: no such file", "live targets are not supported yet"}, false},
+		{"dead target", []string{"preempt-share", f.deadTarget}, exitUnreachable,
+			[]string{f.deadTarget, "connection refused"}, false},
 		{"directory", []string{"preempt-share", f.dir}, exitError,
 			[]string{f.dir, "is a directory"}, false},
 		{"garbage", []string{"preempt-share", f.garbage}, exitError,
@@ -99,8 +116,11 @@ func TestExitCodes(t *testing.T) {
 		{"no command", nil, exitUsage, []string{"no command given", "Usage:"}, false},
 		{"unknown command", []string{"preemt-share", f.cpu}, exitUsage,
 			[]string{`unknown command "preemt-share"`, `did you mean "preempt-share"`}, false},
-		{"no args", []string{"preempt-share"}, exitUsage, []string{"takes one argument", "got 0 arguments"}, false},
-		{"two args", []string{"preempt-share", f.cpu, f.cpu}, exitUsage, []string{"got 2 arguments"}, false},
+		{"no args", []string{"preempt-share"}, exitUsage, []string{"takes a profile FILE or one or more targets"}, false},
+		{"two files summarized", []string{"preempt-share", f.cpu, f.cpu}, exitOK, nil, true},
+		{"stdin among several targets", []string{"preempt-share", f.cpu, "-"}, exitUsage, []string{"standard input"}, false},
+		{"bad seconds", []string{"preempt-share", "--seconds", "0", f.cpu}, exitUsage, []string{"--seconds"}, false},
+		{"bad parallel", []string{"preempt-share", "--parallel", "0", f.cpu, f.cpu}, exitUsage, []string{"--parallel"}, false},
 		{"bad output", []string{"preempt-share", "-o", "yaml", f.cpu}, exitUsage,
 			[]string{`invalid argument "yaml"`, "want table or json"}, false},
 		{"empty output", []string{"preempt-share", "--output=", f.cpu}, exitUsage, []string{"want table or json"}, false},

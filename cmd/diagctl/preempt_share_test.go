@@ -11,8 +11,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/google/pprof/profile"
+
+	"github.com/diagkit/diagkit/diag/analysis"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

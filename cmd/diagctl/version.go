@@ -52,3 +52,11 @@ func version() string {
 	}
 	return v + " " + bi.GoVersion
 }
+
+// moduleVersion is the module version alone, for the User-Agent.
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Exit codes for live targets, beyond the general ones in cli.go.
+const (
+	exitUnreachable = 4 // connection refused, DNS failure, timeout, TLS failure
+	exitAuth        = 5 // 401 or 403: token missing or wrong
+	exitBusy        = 6 // the target's CPU profiler is held by someone else
+)
+
+// tokenEnv is the environment variable a bearer token may come from.
+const tokenEnv = "DIAGKIT_TOKEN"
+
+// transportOptions are the flags every command that talks to targets shares.
+type transportOptions struct {
+	token    string
+	timeout  time.Duration
+	insecure bool
+}
+
+// client talks to one or more targets: agents or plain net/http/pprof
+// servers.
+type client struct {
+	http  *http.Client
+	token string
+	ua    string
+}
+
+// dialContext is the client's dialer; tests replace it to fail the way a
+// DNS lookup does without sending a query.
+var dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func newClient(o transportOptions) *client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if dialContext != nil {
+		tr.DialContext = dialContext
+	}
+	tr.ResponseHeaderTimeout = 0 // a profile's headers come after its seconds
+	if o.insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked
+	}
+	token := o.token
+	if token == "" {
+		token = os.Getenv(tokenEnv)
+	}
+	return &client{
+		http:  &http.Client{Transport: tr, Timeout: 0}, // per request, below
+		token: token,
+		ua:    "diagctl/" + moduleVersion(),
+	}
+}
+
+// get fetches base+path with the query, within timeout, reading at most
+// limit bytes. Every failure comes back as a codedError whose exit code
+// names its class.
+func (c *client) get(ctx context.Context, base *url.URL, path string, query url.Values, timeout time.Duration, limit int64) (*http.Response, []byte, error) {
+	u := *base
+	u.Path = strings.TrimSuffix(base.Path, "/") + path
+	u.RawQuery = query.Encode()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, &codedError{exitError, err}
+	}
+	req.Header.Set("User-Agent", c.ua)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, transportError(u.Host, timeout, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return resp, nil, &codedError{exitUnreachable, fmt.Errorf("timed out after %v reading the response from %s", timeout, u.Host)}
+		}
+		return resp, nil, &codedError{exitError, fmt.Errorf("reading the response from %s: %v (truncated?)", u.Host, err)}
+	}
+	if int64(len(body)) > limit {
+		return resp, nil, &codedError{exitError, fmt.Errorf("%s answered with more than %d MiB: not a profile", u.String(), limit>>20)}
+	}
+	return resp, body, nil
+}
+
+// transportError classifies a failed request.
+func transportError(host string, timeout time.Duration, err error) error {
+	var dnsErr *net.DNSError
+	var tlsErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return &codedError{exitUnreachable, fmt.Errorf("%s: no answer within %v (timeout; raise --timeout?)", host, timeout)}
+	case errors.As(err, &dnsErr):
+		return &codedError{exitUnreachable, fmt.Errorf("%s: cannot resolve host %q: %v", host, dnsErr.Name, dnsErr.Err)}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &codedError{exitUnreachable, fmt.Errorf("%s: connection refused: nothing listens there (is the agent running, on this port?)", host)}
+	case errors.As(err, &tlsErr):
+		return &codedError{exitUnreachable, fmt.Errorf("%s: TLS certificate not trusted: %v (--insecure skips the check)", host, tlsErr.Err)}
+	case errors.Is(err, context.Canceled):
+		return &codedError{exitError, fmt.Errorf("%s: interrupted", host)}
+	}
+	return &codedError{exitUnreachable, fmt.Errorf("%s: %v", host, err)}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// statusError classifies a non-200 answer. what names the resource asked for.
+func statusError(u string, resp *http.Response, body []byte, what string) error {
+	text := strings.TrimSpace(string(body))
+	if len(text) > 200 {
+		text = text[:200] + "…"
+	}
+	if isHTML(resp) {
+		text = "an HTML page"
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		hint := "pass --token or set " + tokenEnv
+		if resp.Header.Get("Authorization") == "" && code == http.StatusForbidden {
+			hint = "the token was refused"
+		}
+		return &codedError{exitAuth, fmt.Errorf("%s: %s: not authorized (%s)", u, resp.Status, hint)}
+	case code == http.StatusNotFound:
+		return &codedError{exitError, fmt.Errorf("%s: 404: no %s there (is this a Go server with net/http/pprof or the diagkit agent, and the right prefix?)", u, what)}
+	case isBusy(code, text):
+		return &codedError{exitBusy, fmt.Errorf("%s: the target's CPU profiler is busy (someone else is profiling it): %s; retry later", u, text)}
+	}
+	return &codedError{exitError, fmt.Errorf("%s: %s: %s", u, resp.Status, text)}
+}
+
+// isBusy recognizes "profiler in use" from the agent (503) and from
+// net/http/pprof, which answers 500 "Could not enable CPU profiling: cpu
+// profiling already in use".
+func isBusy(code int, text string) bool {
+	return code == http.StatusServiceUnavailable && strings.Contains(text, "profiler") ||
+		strings.Contains(text, "already in use")
+}
+
+func isHTML(resp *http.Response) bool {
+	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html")
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/diagkit/diagkit/diag/api"
+)
+
+// renderWindow prints an agent's window report: the usual table, then the
+// process context over the window and the warnings it raised.
+func renderWindow(w io.Writer, target string, wr *api.WindowReport, lists bool) error {
+	name := fmt.Sprintf("%s (agent window #%d, %s–%s UTC)", target, wr.Seq,
+		wr.Start.UTC().Format("15:04:05"), wr.End.UTC().Format("15:04:05"))
+	if err := renderTable(w, name, &wr.Report, lists); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString("\nProcess context over the window\n")
+	writeTable(&b, contextRows(wr.Context))
+	b.WriteString("\n")
+	if len(wr.Warnings) == 0 {
+		b.WriteString("Warnings: none\n")
+	} else {
+		b.WriteString("Warnings\n")
+		for _, warn := range wr.Warnings {
+			fmt.Fprintf(&b, "  %s %s above %s\n", warn.Kind, formatWarnValue(warn.Kind, warn.Value), formatWarnValue(warn.Kind, warn.Threshold))
+			for _, c := range warn.Causes {
+				b.WriteString(wrap(c, "    - ", "      ", lineWidth))
+			}
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// contextRows lays the context out as name/value pairs; what the agent could
+// not measure reads "n/a".
+func contextRows(c api.Context) [][]string {
+	limit := "none"
+	if c.CgroupCPULimit != nil {
+		limit = fmt.Sprintf("%.3g CPUs (cgroup %s)", *c.CgroupCPULimit, c.CgroupVersion)
+	} else if c.CgroupVersion == "" {
+		limit = "n/a"
+	}
+	throttled := "n/a"
+	if c.CgroupThrottledPeriods != nil {
+		throttled = fmt.Sprintf("%d periods", *c.CgroupThrottledPeriods)
+		if c.CgroupPeriods != nil {
+			throttled += fmt.Sprintf(" of %d", *c.CgroupPeriods)
+		}
+		if c.CgroupThrottledSeconds != nil {
+			throttled += fmt.Sprintf(" (%.2fs)", *c.CgroupThrottledSeconds)
+		}
+	}
+	sched := "n/a"
+	if l := c.SchedLatency; l != nil {
+		sched = fmt.Sprintf("p50 %s  p99 %s  p99.9 %s", formatLatency(l.P50), formatLatency(l.P99), formatLatency(l.P999))
+	}
+	return [][]string{
+		{"Go", c.GoVersion},
+		{"GOMAXPROCS", fmt.Sprintf("%d (NumCPU %d)", c.GOMAXPROCS, c.NumCPU)},
+		{"CPU limit", limit},
+		{"Throttled", throttled},
+		{"Involuntary ctx switches", optFloat(c.InvoluntaryCtxSwitchesPerSecond, "%.0f/s")},
+		{"Scheduling latency", sched},
+		{"cgo calls", optFloat(c.CgoCallsPerSecond, "%.0f/s")},
+		{"Goroutines", fmt.Sprintf("%s (runnable %s, running %s)", optInt(c.Goroutines), optInt(c.RunnableGoroutines), optInt(c.RunningGoroutines))},
+		{"OS threads", optInt(c.OSThreads)},
+		{"GC CPU", optFloat(percentOf(c.GCCPUFraction), "%.1f%%")},
+		{"asyncpreemptoff", fmt.Sprint(c.AsyncPreemptOff)},
+	}
+}
+
+func optFloat(v *float64, format string) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+func optInt(v *int64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprint(*v)
+}
+
+func percentOf(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	p := 100 * *v
+	return &p
+}
+
+func formatLatency(s float64) string {
+	switch {
+	case s >= 1:
+		return fmt.Sprintf("%.2fs", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.1fms", s*1e3)
+	}
+	return fmt.Sprintf("%.0fµs", s*1e6)
+}
+
+// formatWarnValue prints a warning's figure in its kind's unit.
+func formatWarnValue(kind string, v float64) string {
+	switch {
+	case strings.HasSuffix(kind, "_share"):
+		return formatPercent(v)
+	case kind == api.WarnCgoCallRate:
+		return fmt.Sprintf("%.0f calls/s", v)
+	case kind == api.WarnSchedLatency:
+		return formatLatency(v)
+	}
+	return fmt.Sprint(v)
+}
