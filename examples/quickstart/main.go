@@ -19,12 +19,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -94,23 +91,16 @@ func run(addr string, keep bool) error {
 		fmt.Printf("   loop responsible: %s\n", warning.Functions[0])
 	}
 
-	step("4. diagctl reads the service: a 3 s CPU profile from /debug/pprof/profile, shared through the agent")
-	file, err := fetchProfile(base+"/debug/pprof/profile?seconds=3", 3*time.Second)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(file)
-	fmt.Printf("   $ diagctl preempt-share %s\n\n", file)
-	cmd := exec.Command("go", "run", "github.com/diagkit/diagkit/cmd/diagctl", "preempt-share", file)
+	step("4. diagctl reads the service: the agent's latest window, with its context and warnings")
+	fmt.Printf("   $ diagctl preempt-share %s\n\n", agent.Addr())
+	cmd := exec.Command("go", "run", "github.com/diagkit/diagkit/cmd/diagctl", "preempt-share", agent.Addr())
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 0 {
-			return fmt.Errorf("diagctl: %w", err)
-		}
+		return fmt.Errorf("diagctl: %w", err)
 	}
 
 	if keep {
-		step("Serving until interrupted: try  diagctl preempt-share or  curl " + base + diag.PathReport)
+		step("Serving until interrupted: try  diagctl watch " + agent.Addr() + "  or  curl " + base + diag.PathReport)
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()
 		<-ctx.Done()
@@ -148,29 +138,6 @@ func waitForWarning(agent *diag.Agent, timeout time.Duration) (api.Warning, erro
 		time.Sleep(100 * time.Millisecond)
 	}
 	return api.Warning{}, fmt.Errorf("no async-preempt warning within %v (is the machine idle enough to notice contention?)", timeout)
-}
-
-func fetchProfile(url string, d time.Duration) (string, error) {
-	client := &http.Client{Timeout: d + 30*time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return "", fmt.Errorf("GET %s: %s: %s", url, resp.Status, body)
-	}
-	f, err := os.CreateTemp("", "quickstart-cpu-*.pb.gz")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return filepath.Clean(f.Name()), nil
 }
 
 func step(s string) { fmt.Printf("\n== %s\n", s) }
