@@ -22,6 +22,7 @@ const (
 var commands = []func() *cobra.Command{
 	newPreemptShareCmd,
 	newVersionCmd,
+	newWatchCmd,
 }
 
 // codedError is an error with the exit code it calls for.

@@ -143,6 +143,9 @@ func statusError(u string, resp *http.Response, body []byte, what string) error 
 		return &codedError{exitError, fmt.Errorf("%s: 404: no %s there (is this a Go server with net/http/pprof or the diagkit agent, and the right prefix?)", u, what)}
 	case isBusy(code, text):
 		return &codedError{exitBusy, fmt.Errorf("%s: the target's CPU profiler is busy (someone else is profiling it): %s; retry later", u, text)}
+	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
+		// A proxy in front of the target could not reach it.
+		return &codedError{exitUnreachable, fmt.Errorf("%s: %s: the target (or a proxy in front of it) is unreachable or overloaded: %s", u, resp.Status, text)}
 	}
 	return &codedError{exitError, fmt.Errorf("%s: %s: %s", u, resp.Status, text)}
 }

@@ -130,6 +130,8 @@ func TestLiveTargets(t *testing.T) {
 			[]string{"CPU profiler is busy"}},
 		{"server error", notFound, respond(500, "text/plain", []byte("boom")), nil, exitError,
 			[]string{"500 Internal Server Error: boom"}},
+		{"proxy cannot reach the target", notFound, respond(502, "text/html", []byte("<html>Bad Gateway</html>")), nil, exitUnreachable,
+			[]string{"502 Bad Gateway: the target (or a proxy in front of it) is unreachable"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
