@@ -139,6 +139,10 @@ type Status struct {
 	Profiling       bool      `json:"profiling"`
 	ProfilerBusy    bool      `json:"profiler_busy"`
 	BusyEvents      uint64    `json:"profiler_busy_events"`
+	// Push backend (Pyroscope) counters; zero when none is configured.
+	PushSent    uint64 `json:"push_sent"`
+	PushErrors  uint64 `json:"push_errors"`
+	PushDropped uint64 `json:"push_dropped"`
 }
 
 func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
