@@ -7,6 +7,7 @@ import (
 
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/units"
 )
 
 // Figures above which the context counts as evidence of CPU contention.
@@ -95,7 +96,7 @@ func contentionCauses(c api.Context, baseline []float64) []string {
 		causes = append(causes, fmt.Sprintf("%d runnable goroutines for %d Ps", *c.RunnableGoroutines, c.GOMAXPROCS))
 	}
 	if c.SchedLatency != nil && c.SchedLatency.P99 >= 0.001 {
-		causes = append(causes, fmt.Sprintf("goroutines waited %s to run (p99 scheduling latency)", seconds(c.SchedLatency.P99)))
+		causes = append(causes, fmt.Sprintf("goroutines waited %s to run (p99 scheduling latency)", units.FormatSeconds(c.SchedLatency.P99)))
 	}
 	return causes
 }
@@ -142,13 +143,3 @@ func median(xs []float64) float64 {
 }
 
 func trimFloat(f float64) string { return fmt.Sprintf("%.3g", f) }
-
-func seconds(s float64) string {
-	switch {
-	case s >= 1:
-		return fmt.Sprintf("%.2fs", s)
-	case s >= 1e-3:
-		return fmt.Sprintf("%.1fms", s*1e3)
-	}
-	return fmt.Sprintf("%.0fµs", s*1e6)
-}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/units"
 )
 
 // renderWindow prints an agent's window report: the usual table, then the
@@ -57,7 +58,7 @@ func contextRows(c api.Context) [][]string {
 	}
 	sched := "n/a"
 	if l := c.SchedLatency; l != nil {
-		sched = fmt.Sprintf("p50 %s  p99 %s  p99.9 %s", formatLatency(l.P50), formatLatency(l.P99), formatLatency(l.P999))
+		sched = fmt.Sprintf("p50 %s  p99 %s  p99.9 %s", units.FormatSeconds(l.P50), units.FormatSeconds(l.P99), units.FormatSeconds(l.P999))
 	}
 	return [][]string{
 		{"Go", c.GoVersion},
@@ -96,16 +97,6 @@ func percentOf(v *float64) *float64 {
 	return &p
 }
 
-func formatLatency(s float64) string {
-	switch {
-	case s >= 1:
-		return fmt.Sprintf("%.2fs", s)
-	case s >= 1e-3:
-		return fmt.Sprintf("%.1fms", s*1e3)
-	}
-	return fmt.Sprintf("%.0fµs", s*1e6)
-}
-
 // formatWarnValue prints a warning's figure in its kind's unit.
 func formatWarnValue(kind string, v float64) string {
 	switch {
@@ -114,7 +105,7 @@ func formatWarnValue(kind string, v float64) string {
 	case kind == api.WarnCgoCallRate:
 		return fmt.Sprintf("%.0f calls/s", v)
 	case kind == api.WarnSchedLatency:
-		return formatLatency(v)
+		return units.FormatSeconds(v)
 	}
 	return fmt.Sprint(v)
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/units"
 )
 
 // plainView prints one line per update.
@@ -57,7 +58,7 @@ func watchLine(target string, s *watchSample) string {
 	sched, warns := "n/a", "n/a"
 	if w := s.window; w != nil {
 		if l := w.Context.SchedLatency; l != nil {
-			sched = formatLatency(l.P99)
+			sched = units.FormatSeconds(l.P99)
 		}
 		kinds := make([]string, 0, len(w.Warnings))
 		for _, warn := range w.Warnings {
@@ -282,7 +283,7 @@ func watchContext(c api.Context, width int) []string {
 	}
 	sched := "n/a"
 	if l := c.SchedLatency; l != nil {
-		sched = formatLatency(l.P99)
+		sched = units.FormatSeconds(l.P99)
 	}
 	runnable := "n/a"
 	if c.RunnableGoroutines != nil {
