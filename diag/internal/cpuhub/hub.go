@@ -4,8 +4,9 @@
 // fails with "cpu profiling already in use". The Hub is the only caller of
 // StartCPUProfile in diagkit. Consumers (the periodic analysis,
 // /debug/pprof/profile requests, a push backend) ask it for a duration of CPU
-// samples; it profiles while anyone needs it and hands each consumer exactly
-// the samples of its own range.
+// samples, or for a stream of back-to-back windows (Stream); it profiles
+// while anyone needs it and hands each consumer exactly the samples of its
+// own range.
 //
 // It does so by profiling in segments and cutting a segment (Stop, then Start
 // at once) whenever a consumer joins or has what it asked for. A consumer's
@@ -87,22 +88,28 @@ type Stats struct {
 	Segments   uint64 // segments profiled
 	BusyEvents uint64 // times the profiler became busy
 	Windows    uint64 // windows delivered
+	Streams    int    // streams open now (Stream)
+	// StreamDropped counts stream windows dropped because the consumer had
+	// not received the previous one when the next was ready.
+	StreamDropped uint64
 }
 
 // Hub shares the CPU profiler. Create it with New; Close stops it.
 type Hub struct {
-	opts     Options
-	requests chan *request
-	cancels  chan *request
-	quit     chan struct{}
-	done     chan struct{}
-	close    sync.Once
+	opts       Options
+	requests   chan *request
+	cancels    chan *request
+	streamEnds chan *stream
+	quit       chan struct{}
+	done       chan struct{}
+	close      sync.Once
 
 	mu    sync.Mutex
 	stats Stats
 }
 
 type request struct {
+	stream   *stream // set for a Stream's current window
 	want     time.Duration
 	deadline time.Time
 	inSeg    bool // subscribed to the running segment
@@ -138,11 +145,12 @@ func New(opts Options) *Hub {
 		opts.StopCPUProfile = pprof.StopCPUProfile
 	}
 	h := &Hub{
-		opts:     opts,
-		requests: make(chan *request),
-		cancels:  make(chan *request),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
+		opts:       opts,
+		requests:   make(chan *request),
+		cancels:    make(chan *request),
+		streamEnds: make(chan *stream),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	go h.loop()
 	return h

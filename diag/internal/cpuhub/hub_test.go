@@ -423,3 +423,32 @@ func TestWindowsShareNothing(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// When its only consumer goes away, the hub stops profiling: a cancelled
+// request must not leave the CPU profiler running for nobody.
+func TestProfilerStopsWhenTheOnlyConsumerCancels(t *testing.T) {
+	f := &fakeProfiler{}
+	h := f.hub(Options{MinSegment: 20 * time.Millisecond})
+	defer h.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Profile(ctx, time.Hour)
+	}()
+	deadline := time.Now().Add(2 * time.Second)
+	for !h.Stats().Profiling && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	for h.Stats().Profiling && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.mu.Lock()
+	running := f.w != nil
+	f.mu.Unlock()
+	if st := h.Stats(); st.Profiling || running {
+		t.Errorf("profiler still running with no consumer: stats %+v, fake running %v", st, running)
+	}
+}

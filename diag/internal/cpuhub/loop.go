@@ -24,7 +24,8 @@ type loopState struct {
 	lastErr   error
 
 	// Counters, published to Hub.stats as one snapshot by publish.
-	segments, busyEvents, windows uint64
+	segments, busyEvents, windows, streamDropped uint64
+	streams                                      int
 }
 
 // publish makes the loop's state visible to Stats as one consistent
@@ -40,6 +41,9 @@ func (s *loopState) publish() {
 		Segments:   s.segments,
 		BusyEvents: s.busyEvents,
 		Windows:    s.windows,
+		Streams:    s.streams,
+
+		StreamDropped: s.streamDropped,
 	}
 }
 
@@ -55,8 +59,13 @@ func (h *Hub) loop() {
 		case r := <-h.requests:
 			r.deadline = time.Now().Add(r.want + grace(r.want))
 			s.reqs = append(s.reqs, r)
+			if r.stream != nil {
+				s.streams++
+			}
 		case r := <-h.cancels:
 			s.reqs = slices.DeleteFunc(s.reqs, func(x *request) bool { return x == r })
+		case st := <-h.streamEnds:
+			s.endStream(st)
 		case <-timer.C:
 		case <-h.quit:
 			s.shutdown()
@@ -84,6 +93,9 @@ func (s *loopState) nextWake(now time.Time) time.Duration {
 	}
 	if s.running {
 		earliestCut := s.segStart.Add(s.h.opts.MinSegment)
+		if len(s.reqs) == 0 {
+			earlier(earliestCut) // the last consumer left: stop the profiler
+		}
 		for _, r := range s.reqs {
 			if !r.inSeg {
 				earlier(earliestCut)
@@ -129,6 +141,13 @@ func (s *loopState) step(now time.Time) {
 		finished, s.reqs = partition(s.reqs, func(r *request) bool {
 			return r.profiled >= r.want || !now.Before(r.deadline)
 		})
+		// A stream's next window joins the segment that starts at this very
+		// cut, so consecutive windows are adjacent.
+		for _, r := range finished {
+			if r.stream != nil {
+				s.reqs = append(s.reqs, r.stream.next(now))
+			}
+		}
 		if len(s.reqs) > 0 && !now.Before(s.busyUntil) {
 			s.startSegment(now)
 		}
@@ -141,13 +160,22 @@ func (s *loopState) step(now time.Time) {
 	}
 	s.publish()
 	for i, r := range finished {
-		r.result <- results[i]
+		switch {
+		case r.stream == nil:
+			r.result <- results[i]
+		case !r.stream.offer(results[i]):
+			s.streamDropped++ // published with the next step
+		}
 	}
 }
 
-// cutDue reports whether someone needs the running segment to end: a consumer
-// waiting to join, one that has its duration, or one past its deadline.
+// cutDue reports whether the running segment must end: a consumer waiting
+// to join, one that has its duration, one past its deadline, or no consumer
+// left.
 func (s *loopState) cutDue(now time.Time) bool {
+	if len(s.reqs) == 0 {
+		return true // nobody is subscribed any more (cancelled requests, ended streams)
+	}
 	elapsed := now.Sub(s.segStart)
 	for _, r := range s.reqs {
 		if !r.inSeg || r.profiled+elapsed >= r.want || !now.Before(r.deadline) {
@@ -269,8 +297,13 @@ func (s *loopState) shutdown() {
 	}
 	reqs := s.reqs
 	s.reqs = nil
+	s.streams = 0
 	s.publish()
 	for _, r := range reqs {
+		if r.stream != nil {
+			r.stream.end()
+			continue
+		}
 		r.result <- result{err: ErrClosed}
 	}
 }
