@@ -25,9 +25,11 @@ type Agent struct {
 	log     *zap.Logger
 	hub     *cpuhub.Hub
 	handler http.Handler
+	push    *pusher // Pyroscope push; nil when off (push.go)
 
 	server   *http.Server
 	listener net.Listener
+	metrics  agentMetrics // Prometheus registry and collector (metrics.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -60,11 +62,20 @@ func Start(cfg Config) (*Agent, error) {
 	a := &Agent{cfg: cfg, log: log, started: time.Now()}
 	a.warner = newWarner(log, cfg.Cooldown)
 	a.hub = cpuhub.New(cpuhub.Options{OnBusy: a.onProfilerBusy})
+	if a.push, err = newPusher(cfg.Pyroscope, a.hub, log); err != nil { // starts nothing yet
+		a.hub.Close()
+		return nil, err
+	}
+	if err := a.initMetrics(); err != nil {
+		a.hub.Close()
+		return nil, err
+	}
 	a.handler = a.newHandler()
 
 	if cfg.Addr != AddrOff {
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
+			a.unregisterMetrics()
 			a.hub.Close()
 			return nil, fmt.Errorf("diag: listening on %s: %w", cfg.Addr, err)
 		}
@@ -86,6 +97,7 @@ func Start(cfg Config) (*Agent, error) {
 		defer a.wg.Done()
 		a.run(ctx)
 	}()
+	a.push.start()
 	log.Info("agent started",
 		zap.String("addr", a.Addr()),
 		zap.Duration("window", cfg.Window),
@@ -117,8 +129,10 @@ func (a *Agent) Handler() http.Handler { return a.handler }
 // safe to call more than once and from several goroutines.
 func (a *Agent) Stop() {
 	a.stop.Do(func() {
+		a.unregisterMetrics()
 		a.cancel()
 		a.hub.Close() // in-flight /debug/pprof/profile requests return now
+		a.push.stop() // flushes queued profiles for at most Pyroscope.FlushTimeout
 		if a.server != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := a.server.Shutdown(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -77,9 +78,22 @@ type Config struct {
 	// and delta profiles (default 60).
 	MaxProfileSeconds int
 
+	// Pyroscope, once its ServerAddress is set, pushes the agent's CPU
+	// windows and pyroscope-go's other profiles to a Grafana Pyroscope
+	// server (push.go). Off by default.
+	Pyroscope PyroscopeConfig
+
 	// Logger receives warnings and the agent's own errors (default: a zap
 	// production logger writing JSON to standard error).
 	Logger *zap.Logger
+
+	// MetricsRegisterer, if set, also receives the agent's Prometheus
+	// collector (the diagkit_* metrics), e.g. prometheus.DefaultRegisterer
+	// to have them on the service's own /metrics. Nil (the default) touches
+	// no registerer but the agent's own registry, which PathMetrics serves
+	// either way. A registration error, such as a second agent on the same
+	// registerer, fails Start; Stop unregisters the collector.
+	MetricsRegisterer prometheus.Registerer
 }
 
 // withDefaults returns c with zero values replaced by defaults, or an error
@@ -154,6 +168,9 @@ func (c Config) withDefaults() (Config, error) {
 				"(or AllowUnauthenticated if something in front of the agent authenticates)", c.Addr))
 		}
 	}
+	var pushErrs []error
+	c.Pyroscope, pushErrs = c.Pyroscope.withDefaults()
+	errs = append(errs, pushErrs...)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("diag: invalid config: %w", errors.Join(errs...))
 	}

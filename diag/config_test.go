@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -83,13 +84,13 @@ func TestConfigFromEnv(t *testing.T) {
 	want := Config{Addr: "127.0.0.1:7070", Window: 2 * time.Second, Interval: 2 * time.Second,
 		AsyncPreemptThreshold: 0.05, CgoThreshold: -1, CgoCallRateThreshold: 2500,
 		SchedLatencyThreshold: 25 * time.Millisecond, Token: "s3cret", History: 10}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("cfg = %+v\nwant %+v", cfg, want)
 	}
 	if _, disabled, _ := ConfigFromEnv(env("DIAGKIT_DISABLE", "true")); !disabled {
 		t.Error("DIAGKIT_DISABLE=true not seen")
 	}
-	if cfg, _, err := ConfigFromEnv(env()); err != nil || cfg != (Config{}) {
+	if cfg, _, err := ConfigFromEnv(env()); err != nil || !reflect.DeepEqual(cfg, Config{}) {
 		t.Errorf("empty env: %+v, %v", cfg, err)
 	}
 

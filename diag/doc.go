@@ -41,6 +41,7 @@
 //	/debug/diag/report       the latest window report (api.WindowReport)
 //	/debug/diag/history      recent window reports, oldest first (?n=N)
 //	/debug/diag/status       configuration and counters (Status)
+//	/debug/diag/metrics      Prometheus metrics (see Metrics below)
 //
 // Unlike importing net/http/pprof, importing diag registers nothing on
 // http.DefaultServeMux: nothing is exposed unless you start the agent.
@@ -52,6 +53,85 @@
 // stops when the client goes away. When something outside diagkit holds the
 // CPU profiler, profile answers 503 with Retry-After and the agent logs the
 // state once, not per retry.
+//
+// # Metrics
+//
+// PathMetrics serves the agent's Prometheus metrics in the text exposition
+// format, from a registry of the agent's own that holds nothing else (no
+// go_* or process_* metrics: the service's own /metrics has those). The
+// token protects it like every endpoint; with one, give Prometheus an
+// authorization block (type Bearer) in the scrape config. Nothing is
+// registered on prometheus.DefaultRegisterer unless Config.MetricsRegisterer
+// says so: a registerer given there receives the same collector, in addition
+// to the agent's registry, and loses it on Stop. A registration error (a
+// second agent on the same registerer, a metric of the same name already
+// there) fails Start.
+//
+// The metrics are read when scraped; no goroutine updates them. Those of
+// the latest window are gauges, absent until the first window completes
+// ("no window yet" is not 0), and each is absent, never 0, while its figure
+// is unavailable (api.Context's nil):
+//
+//	diagkit_cpu_share_ratio{bucket}                  share of CPU time per bucket (go, async_preempt,
+//	                                                 preempt_sched, cgo_c, cgo_crossing, external_thread,
+//	                                                 external_no_stack, external_lost, runtime_no_stack); sums to 1
+//	                                                 (all 0 for a window without samples)
+//	diagkit_sched_latency_seconds{quantile}          scheduling latency, quantile 0.5, 0.99, 0.999
+//	diagkit_cgo_calls_per_second                     Go→C calls per second
+//	diagkit_window_timestamp_seconds                 end of the window, Unix seconds
+//	diagkit_gomaxprocs                               GOMAXPROCS at the window's end
+//	diagkit_cgroup_cpu_limit_cpus                    cgroup CPU quota in CPUs; absent without a limit
+//	diagkit_involuntary_context_switches_per_second  involuntary context switches per second
+//
+// diagkit_sched_latency_seconds is a gauge with a quantile label, not a
+// summary: it has no _sum and _count. The others are present from the start:
+//
+//	diagkit_windows_analyzed_total          windows analyzed (Status.Windows)
+//	diagkit_window_failures_total           windows that produced no report (Status.Failures)
+//	diagkit_profiler_busy_events_total      times another profiler took the CPU profiler
+//	diagkit_profiler_busy                   gauge: 1 while it holds it, else 0
+//	diagkit_warnings_total{kind}            warnings raised: one per window crossing kind's threshold,
+//	                                        logged or not (api.Warn* kinds, all present from 0)
+//	diagkit_warnings_logged_total{kind}     of those, logged (the cooldown let them through)
+//	diagkit_cgo_calls_total                 Go→C calls by the process since it started
+//	                                        (/cgo/go-to-c-calls:calls, read at scrape time): rate() it
+//	diagkit_push_sent_total                 push backend counters (Status.Push*); 0 without one
+//	diagkit_push_errors_total
+//	diagkit_push_dropped_total
+//
+// A window metric changes once per Interval; scraping more often than that
+// reads the same window again, which diagkit_window_timestamp_seconds tells.
+//
+// # Pyroscope
+//
+// With Config.Pyroscope.ServerAddress set (DIAGKIT_PYROSCOPE_URL), the agent
+// pushes profiles to a Grafana Pyroscope server's /ingest, with
+// pyroscope-go's uploader (upstream/remote), every UploadRate (default 15 s):
+//
+//   - CPU: back-to-back windows of UploadRate taken from the profiler the
+//     agent shares (cpuhub's Stream), so no second StartCPUProfile happens
+//     anywhere. pyroscope.Start is not used: its session would call
+//     runtime/pprof.StartCPUProfile for ProfileCPU.
+//   - The other types (heap by default; goroutines, mutex and block as
+//     configured): pyroscope-go's own Session, created without ProfileCPU,
+//     which then never touches the CPU profiler, uploading into diagkit's
+//     queue instead of its uploader.
+//
+// Profiles are named "app{k=v,...}": the application name (default: the
+// executable's), tags hostname, version and service_git_ref (from the build
+// info), the configured Tags, and pyroscope-go's session and runtime labels.
+// Basic auth, the tenant (X-Scope-OrgID) and extra headers are sent as
+// pyroscope-go sends them. The password is never logged or printed
+// (PyroscopeConfig.String redacts it).
+//
+// The push never holds the program up: producers only append to a queue of
+// QueueSize profiles that drops its oldest when full; one goroutine uploads,
+// each request bounded by Timeout. A failed upload (down, slow, any status
+// but 200) is not retried but counted, and the uploader backs off up to
+// twice UploadRate. Status.PushSent, PushErrors and PushDropped count it
+// all; the log gets at most a line a minute about failures and one about
+// drops. Stop sends what is queued for at most FlushTimeout (5 s), then
+// drops the rest.
 //
 // # Safety
 //

@@ -36,6 +36,16 @@ var EnvVars = []EnvVar{
 	{"DIAGKIT_SCHED_P99_THRESHOLD", "SchedLatencyThreshold", "10ms", "warn above this p99 scheduling latency (off: never)", setThresholdDuration(func(c *Config) *time.Duration { return &c.SchedLatencyThreshold })},
 	{"DIAGKIT_COOLDOWN", "Cooldown", "10m", "quiet time after a warning while the problem lasts", setDuration(func(c *Config) *time.Duration { return &c.Cooldown })},
 	{"DIAGKIT_MAX_PROFILE_SECONDS", "MaxProfileSeconds", "60", "upper bound for ?seconds= on profile endpoints", setInt(func(c *Config) *int { return &c.MaxProfileSeconds })},
+	// Pyroscope push (push.go).
+	{"DIAGKIT_PYROSCOPE_URL", "Pyroscope.ServerAddress", "http://pyroscope:4040", "push profiles to this Pyroscope server (unset: no push)", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.ServerAddress })},
+	{"DIAGKIT_PYROSCOPE_APP", "Pyroscope.ApplicationName", "checkout", "application name in Pyroscope (default: the executable's name)", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.ApplicationName })},
+	{"DIAGKIT_PYROSCOPE_TAGS", "Pyroscope.Tags", "env=prod,region=eu", "extra tags: name=value pairs separated by commas", setPyroscopeTags},
+	{"DIAGKIT_PYROSCOPE_USER", "Pyroscope.BasicAuthUser", "123456", "HTTP basic auth user", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.BasicAuthUser })},
+	{"DIAGKIT_PYROSCOPE_PASSWORD", "Pyroscope.BasicAuthPassword", "s3cret", "HTTP basic auth password (never logged)", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.BasicAuthPassword })},
+	{"DIAGKIT_PYROSCOPE_TENANT", "Pyroscope.TenantID", "team-a", "tenant ID sent as X-Scope-OrgID", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.TenantID })},
+	{"DIAGKIT_PYROSCOPE_PROFILE_TYPES", "Pyroscope.ProfileTypes", "cpu,alloc_space,inuse_space", "profile types to push, separated by commas", setPyroscopeProfileTypes},
+	{"DIAGKIT_PYROSCOPE_UPLOAD_RATE", "Pyroscope.UploadRate", "15s", "length of each pushed CPU window; upload period", setDuration(func(c *Config) *time.Duration { return &c.Pyroscope.UploadRate })},
+	{"DIAGKIT_PYROSCOPE_QUEUE_SIZE", "Pyroscope.QueueSize", "32", "profiles waiting for upload at most (oldest dropped)", setInt(func(c *Config) *int { return &c.Pyroscope.QueueSize })},
 }
 
 // ConfigFromEnv builds a Config from environment variables (see EnvVars);

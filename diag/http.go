@@ -22,6 +22,8 @@ const (
 	PathReport  = "/debug/diag/report"
 	PathHistory = "/debug/diag/history"
 	PathStatus  = "/debug/diag/status"
+	// PathMetrics serves the diagkit_* Prometheus metrics (metrics.go).
+	PathMetrics = "/debug/diag/metrics"
 )
 
 // maxHistoryQuery bounds ?n= on the history endpoint.
@@ -37,6 +39,7 @@ func (a *Agent) newHandler() http.Handler {
 	mux.HandleFunc(PathReport, a.serveReport)
 	mux.HandleFunc(PathHistory, a.serveHistory)
 	mux.HandleFunc(PathStatus, a.serveStatus)
+	mux.Handle(PathMetrics, a.metricsHandler())
 	var h http.Handler = mux
 	if a.cfg.Token != "" {
 		h = requireToken(a.cfg.Token, h)
@@ -155,6 +158,7 @@ func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
 // Status returns the agent's configuration and counters.
 func (a *Agent) Status() Status {
 	hs := a.hub.Stats()
+	ps := a.push.stats() // zero when push is off
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return Status{
@@ -168,6 +172,9 @@ func (a *Agent) Status() Status {
 		Profiling:       hs.Profiling,
 		ProfilerBusy:    hs.Busy,
 		BusyEvents:      hs.BusyEvents,
+		PushSent:        ps.Sent,
+		PushErrors:      ps.Errors,
+		PushDropped:     ps.Dropped,
 	}
 }
 

@@ -17,10 +17,13 @@ type warner struct {
 	active    map[string]bool
 	emitted   uint64 // warnings logged
 	recovered uint64
+	raised    map[string]uint64 // warnings raised (logged or not), by kind
+	logged    map[string]uint64 // warnings logged, by kind
 }
 
 func newWarner(log *zap.Logger, cooldown time.Duration) *warner {
-	return &warner{log: log, cooldown: cooldown, lastLog: map[string]time.Time{}, active: map[string]bool{}}
+	return &warner{log: log, cooldown: cooldown, lastLog: map[string]time.Time{}, active: map[string]bool{},
+		raised: map[string]uint64{}, logged: map[string]uint64{}}
 }
 
 // observe logs the window's warnings (setting their Logged field) and the
@@ -31,12 +34,14 @@ func (w *warner) observe(wr *api.WindowReport, now time.Time) {
 		warn := &wr.Warnings[i]
 		seen[warn.Kind] = true
 		w.active[warn.Kind] = true
+		w.raised[warn.Kind]++
 		if last, ok := w.lastLog[warn.Kind]; ok && now.Sub(last) < w.cooldown {
 			continue
 		}
 		w.lastLog[warn.Kind] = now
 		warn.Logged = true
 		w.emitted++
+		w.logged[warn.Kind]++
 		cause := ""
 		if len(warn.Causes) > 0 {
 			cause = warn.Causes[0]

@@ -1,0 +1,249 @@
+package diag
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"runtime/metrics"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/diagkit/diagkit/diag/analysis"
+	"github.com/diagkit/diagkit/diag/api"
+)
+
+// The agent's Prometheus metrics. The package documentation and the README
+// list them; metrics_test.go checks that both name every one.
+//
+// Window metrics describe the latest window report (Agent.Latest) and are
+// absent until the first window completes: "no window yet" is not 0. Figures
+// the window's context lacks (no cgroup limit, a runtime/metrics name this Go
+// release does not have) are absent too, never 0. Counters and the
+// profiler-busy gauge are present from the start.
+var (
+	// Latest window.
+	descCPUShare = prometheus.NewDesc("diagkit_cpu_share_ratio",
+		"Fraction of the process's CPU time in each sample bucket (see diag/analysis) over the latest profiling window; the buckets sum to 1, or are all 0 for a window without samples.",
+		[]string{"bucket"}, nil)
+	descSchedLatency = prometheus.NewDesc("diagkit_sched_latency_seconds",
+		"Scheduling latency (runnable to running) quantiles over the latest profiling window, from /sched/latencies:seconds.",
+		[]string{"quantile"}, nil)
+	descCgoCallRate = prometheus.NewDesc("diagkit_cgo_calls_per_second",
+		"Go-to-C calls per second over the latest profiling window.", nil, nil)
+	descWindowTimestamp = prometheus.NewDesc("diagkit_window_timestamp_seconds",
+		"End of the latest profiling window, in seconds since the Unix epoch.", nil, nil)
+	descGOMAXPROCS = prometheus.NewDesc("diagkit_gomaxprocs",
+		"GOMAXPROCS at the end of the latest profiling window.", nil, nil)
+	descCgroupLimit = prometheus.NewDesc("diagkit_cgroup_cpu_limit_cpus",
+		"The cgroup CPU quota in CPUs (quota/period) at the end of the latest profiling window; absent when there is no limit or it is unknown.", nil, nil)
+	descInvoluntaryCS = prometheus.NewDesc("diagkit_involuntary_context_switches_per_second",
+		"Involuntary context switches of the process per second over the latest profiling window (getrusage).", nil, nil)
+
+	// Counters, present from the start.
+	descCgoCalls = prometheus.NewDesc("diagkit_cgo_calls_total",
+		"Go-to-C calls by the process since it started (/cgo/go-to-c-calls:calls), read at scrape time.", nil, nil)
+	descWindows = prometheus.NewDesc("diagkit_windows_analyzed_total",
+		"Profiling windows analyzed since the agent started.", nil, nil)
+	descFailures = prometheus.NewDesc("diagkit_window_failures_total",
+		"Profiling windows that produced no report (CPU profiler busy, analysis error) since the agent started.", nil, nil)
+	descBusyEvents = prometheus.NewDesc("diagkit_profiler_busy_events_total",
+		"Times the CPU profiler became held by another profiler in the process.", nil, nil)
+	descBusy = prometheus.NewDesc("diagkit_profiler_busy",
+		"1 while another profiler in the process holds the CPU profiler, else 0.", nil, nil)
+	descWarnings = prometheus.NewDesc("diagkit_warnings_total",
+		"Warnings raised, by kind: one per window that crossed the kind's threshold, logged or suppressed by the cooldown.",
+		[]string{"kind"}, nil)
+	descWarningsLogged = prometheus.NewDesc("diagkit_warnings_logged_total",
+		"Warnings logged, by kind: the raised warnings the cooldown did not suppress.",
+		[]string{"kind"}, nil)
+	descPushSent = prometheus.NewDesc("diagkit_push_sent_total",
+		"Profiles the push backend delivered; 0 without one.", nil, nil)
+	descPushErrors = prometheus.NewDesc("diagkit_push_errors_total",
+		"Failed push attempts; 0 without a push backend.", nil, nil)
+	descPushDropped = prometheus.NewDesc("diagkit_push_dropped_total",
+		"Profiles the push backend dropped (queue full or retries exhausted); 0 without one.", nil, nil)
+)
+
+// metricDescs lists every metric the collector may emit, in documentation
+// order.
+var metricDescs = []*prometheus.Desc{
+	descCPUShare, descSchedLatency, descCgoCallRate, descWindowTimestamp,
+	descGOMAXPROCS, descCgroupLimit, descInvoluntaryCS,
+	descCgoCalls, descWindows, descFailures, descBusyEvents, descBusy,
+	descWarnings, descWarningsLogged, descPushSent, descPushErrors, descPushDropped,
+}
+
+// warningKinds are the kinds diagkit_warnings_total and
+// diagkit_warnings_logged_total always carry, at 0 until raised, so that
+// rate() and increase() see the first one.
+var warningKinds = []string{api.WarnAsyncPreempt, api.WarnCgoShare, api.WarnCgoCallRate, api.WarnSchedLatency}
+
+// metricsCollector is the agent's prometheus.Collector. It reads the agent's
+// state at scrape time: no goroutine, no copy kept between scrapes.
+type metricsCollector struct{ a *Agent }
+
+// Describe sends every metric's description.
+func (c metricsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range metricDescs {
+		ch <- d
+	}
+}
+
+// Collect sends the metrics for the agent's current state.
+func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	latest, raised, logged := c.a.metricsState()
+	st := c.a.Status()
+
+	if latest != nil {
+		for _, b := range analysis.Buckets {
+			if s, ok := latest.Buckets[b]; ok {
+				sendMetric(ch, descCPUShare, prometheus.GaugeValue, s.Share, string(b))
+			}
+		}
+		ctx := latest.Context
+		if l := ctx.SchedLatency; l != nil {
+			sendMetric(ch, descSchedLatency, prometheus.GaugeValue, l.P50, "0.5")
+			sendMetric(ch, descSchedLatency, prometheus.GaugeValue, l.P99, "0.99")
+			sendMetric(ch, descSchedLatency, prometheus.GaugeValue, l.P999, "0.999")
+		}
+		if v := ctx.CgoCallsPerSecond; v != nil {
+			sendMetric(ch, descCgoCallRate, prometheus.GaugeValue, *v)
+		}
+		sendMetric(ch, descWindowTimestamp, prometheus.GaugeValue, unixSeconds(latest))
+		if ctx.GOMAXPROCS > 0 { // 0: the runtime metric was unavailable
+			sendMetric(ch, descGOMAXPROCS, prometheus.GaugeValue, float64(ctx.GOMAXPROCS))
+		}
+		if v := ctx.CgroupCPULimit; v != nil {
+			sendMetric(ch, descCgroupLimit, prometheus.GaugeValue, *v)
+		}
+		if v := ctx.InvoluntaryCtxSwitchesPerSecond; v != nil {
+			sendMetric(ch, descInvoluntaryCS, prometheus.GaugeValue, *v)
+		}
+	}
+
+	if n, ok := cgoCallsTotal(); ok {
+		sendMetric(ch, descCgoCalls, prometheus.CounterValue, float64(n))
+	}
+	sendMetric(ch, descWindows, prometheus.CounterValue, float64(st.Windows))
+	sendMetric(ch, descFailures, prometheus.CounterValue, float64(st.Failures))
+	sendMetric(ch, descBusyEvents, prometheus.CounterValue, float64(st.BusyEvents))
+	busy := 0.0
+	if st.ProfilerBusy {
+		busy = 1
+	}
+	sendMetric(ch, descBusy, prometheus.GaugeValue, busy)
+	for _, kind := range sortedKinds(raised, logged) {
+		sendMetric(ch, descWarnings, prometheus.CounterValue, float64(raised[kind]), kind)
+		sendMetric(ch, descWarningsLogged, prometheus.CounterValue, float64(logged[kind]), kind)
+	}
+	sendMetric(ch, descPushSent, prometheus.CounterValue, float64(st.PushSent))
+	sendMetric(ch, descPushErrors, prometheus.CounterValue, float64(st.PushErrors))
+	sendMetric(ch, descPushDropped, prometheus.CounterValue, float64(st.PushDropped))
+}
+
+// sendMetric sends one constant metric; a mistake in its labels becomes a
+// scrape error, not a panic in the service.
+func sendMetric(ch chan<- prometheus.Metric, d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	ch <- m
+}
+
+// unixSeconds is the value of diagkit_window_timestamp_seconds for a window.
+func unixSeconds(wr *api.WindowReport) float64 {
+	return float64(wr.End.UnixNano()) / 1e9
+}
+
+// sortedKinds is warningKinds and every other kind counted, sorted.
+func sortedKinds(raised, logged map[string]uint64) []string {
+	kinds := slices.Clone(warningKinds)
+	for _, m := range []map[string]uint64{raised, logged} {
+		for k := range m {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+// cgoCallsTotal reads /cgo/go-to-c-calls:calls; false if this Go release
+// does not have it.
+func cgoCallsTotal() (uint64, bool) {
+	s := []metrics.Sample{{Name: "/cgo/go-to-c-calls:calls"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0, false
+	}
+	return s[0].Value.Uint64(), true
+}
+
+// metricsState is what Collect needs from under the agent's lock: the latest
+// window and the warner's counts by kind (copies).
+func (a *Agent) metricsState() (latest *api.WindowReport, raised, logged map[string]uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n := len(a.history); n > 0 {
+		r := a.history[n-1]
+		latest = &r
+	}
+	return latest, maps.Clone(a.warner.raised), maps.Clone(a.warner.logged)
+}
+
+// agentMetrics is the agent's registry, which PathMetrics serves, and its
+// collector.
+type agentMetrics struct {
+	registry  *prometheus.Registry
+	collector metricsCollector
+}
+
+// initMetrics creates the agent's own registry and registers the collector
+// on it, and on Config.MetricsRegisterer if set. Nothing touches
+// prometheus.DefaultRegisterer unless it is that registerer.
+func (a *Agent) initMetrics() error {
+	a.metrics.registry = prometheus.NewRegistry()
+	a.metrics.collector = metricsCollector{a: a}
+	if err := a.metrics.registry.Register(a.metrics.collector); err != nil {
+		return fmt.Errorf("diag: registering metrics: %w", err) // a bug in the descriptions
+	}
+	if r := a.cfg.MetricsRegisterer; r != nil {
+		if err := r.Register(a.metrics.collector); err != nil {
+			return fmt.Errorf("diag: registering metrics on Config.MetricsRegisterer: %w", err)
+		}
+	}
+	return nil
+}
+
+// unregisterMetrics takes the collector off Config.MetricsRegisterer, so
+// that a stopped agent (or one that failed to start) does not linger there
+// and a new agent can register on it.
+func (a *Agent) unregisterMetrics() {
+	if r := a.cfg.MetricsRegisterer; r != nil {
+		r.Unregister(a.metrics.collector)
+	}
+}
+
+// metricsHandler serves the agent's own registry at PathMetrics: the
+// Prometheus text format, or protobuf when the scraper asks for it.
+func (a *Agent) metricsHandler() http.Handler {
+	errorLog, err := zap.NewStdLogAt(a.log.Named("metrics"), zap.ErrorLevel)
+	if err != nil { // only for an invalid level
+		errorLog = zap.NewStdLog(a.log.Named("metrics"))
+	}
+	h := promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{
+		ErrorLog:            errorLog,
+		MaxRequestsInFlight: 10, // more at once answer 503
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowGet(w, r) {
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
