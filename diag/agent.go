@@ -40,7 +40,11 @@ type Agent struct {
 	seq      uint64
 	warner   *warner
 	failures uint64 // windows that produced no report
-	started  time.Time
+	scraped  uint64 // scraped windows analyzed
+	skipped  uint64 // periodic windows skipped: a scrape had just covered them
+	// lastScrape is when the latest analyzed scrape window ended.
+	lastScrape time.Time
+	started    time.Time
 }
 
 // Start validates cfg, starts the periodic analysis and, unless cfg.Addr is
@@ -202,6 +206,9 @@ func (a *Agent) window(ctx context.Context) {
 			a.log.Error("window analysis panicked; continuing", zap.Any("panic", r))
 		}
 	}()
+	if a.coveredByScrape(time.Now()) {
+		return
+	}
 	before := procstat.Take()
 	w, err := a.hub.Profile(ctx, a.cfg.Window)
 	if err != nil {
@@ -217,6 +224,47 @@ func (a *Agent) window(ctx context.Context) {
 		return
 	}
 	a.record(report, procstat.Context(before, after), w.Start, w.End, "periodic")
+}
+
+// minScrapedWindow is the shortest /debug/pprof/profile window the agent
+// analyzes too: shorter ones hold too few samples to judge.
+const minScrapedWindow = time.Second
+
+// coveredByScrape reports, and counts, a periodic window that would repeat
+// what a scrape analyzed less than an Interval ago: pull-mode backends
+// (Alloy scrapes 14 s of every 15) then keep the analysis fed, and the agent
+// adds no profiling of its own.
+func (a *Agent) coveredByScrape(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.lastScrape.IsZero() || now.Sub(a.lastScrape) >= a.cfg.Interval {
+		return false
+	}
+	a.skipped++
+	return true
+}
+
+// analyzeScraped analyzes a window someone scraped from /debug/pprof/profile
+// and records it as the latest report. It never fails the scrape: errors are
+// logged like a periodic window's, and a panic is recovered.
+func (a *Agent) analyzeScraped(w *cpuhub.Window, before, after procstat.Snapshot) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("scraped window analysis panicked; continuing", zap.Any("panic", r))
+		}
+	}()
+	report, err := analysis.Analyze(w.Profile, analysis.Options{Top: a.cfg.Top})
+	if err != nil {
+		a.noteFailure(err)
+		return
+	}
+	a.record(report, procstat.Context(before, after), w.Start, w.End, "http")
+	a.mu.Lock()
+	a.scraped++
+	if w.End.After(a.lastScrape) {
+		a.lastScrape = w.End
+	}
+	a.mu.Unlock()
 }
 
 // record stores a window report and logs its warnings.

@@ -43,6 +43,13 @@
 //	/debug/diag/status       configuration and counters (Status)
 //	/debug/diag/metrics      Prometheus metrics (see Metrics below)
 //
+// Pull mode: a CPU profile someone scrapes from /debug/pprof/profile
+// (Grafana Alloy takes 14 s of every 15, Parca 10 of every 10) comes from
+// the same hub as the agent's own windows, and a window of 1 s or more is
+// analyzed and reported too (Source "http"). While scrapes keep coming, the
+// periodic loop skips its own windows: the analysis stays fed and the agent
+// adds no profiling.
+//
 // Unlike importing net/http/pprof, importing diag registers nothing on
 // http.DefaultServeMux: nothing is exposed unless you start the agent.
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/diagkit/diagkit/diag/api"
 	"github.com/diagkit/diagkit/diag/internal/cpuhub"
 	"github.com/diagkit/diagkit/diag/internal/pprofhttp"
+	"github.com/diagkit/diagkit/diag/internal/procstat"
 )
 
 // Paths the agent serves, relative to where Handler is mounted.
@@ -47,14 +48,20 @@ func (a *Agent) newHandler() http.Handler {
 	return h
 }
 
-// cpuProfile serves /debug/pprof/profile through the hub.
+// cpuProfile serves /debug/pprof/profile through the hub. A scrape (Grafana
+// Alloy, Parca, a person) of at least minScrapedWindow also feeds the
+// analysis, so the agent need not profile on its own while someone scrapes.
 func (a *Agent) cpuProfile(ctx context.Context, d time.Duration) ([]byte, error) {
+	before := procstat.Take()
 	w, err := a.hub.Profile(ctx, d)
 	switch {
 	case errors.Is(err, cpuhub.ErrBusy):
 		return nil, fmt.Errorf("%w: %v", pprofhttp.ErrBusy, err)
 	case err != nil:
 		return nil, err
+	}
+	if w.Profiled >= minScrapedWindow {
+		a.analyzeScraped(w, before, procstat.Take())
 	}
 	var buf bytes.Buffer
 	if err := w.Profile.Write(&buf); err != nil {
@@ -142,6 +149,11 @@ type Status struct {
 	Profiling       bool      `json:"profiling"`
 	ProfilerBusy    bool      `json:"profiler_busy"`
 	BusyEvents      uint64    `json:"profiler_busy_events"`
+	// ScrapedWindows counts /debug/pprof/profile windows the agent analyzed
+	// too; SkippedWindows counts periodic windows it did not take because a
+	// scrape had just covered them.
+	ScrapedWindows uint64 `json:"scraped_windows"`
+	SkippedWindows uint64 `json:"skipped_windows"`
 	// Push backend (Pyroscope) counters; zero when none is configured.
 	PushSent    uint64 `json:"push_sent"`
 	PushErrors  uint64 `json:"push_errors"`
@@ -172,6 +184,8 @@ func (a *Agent) Status() Status {
 		Profiling:       hs.Profiling,
 		ProfilerBusy:    hs.Busy,
 		BusyEvents:      hs.BusyEvents,
+		ScrapedWindows:  a.scraped,
+		SkippedWindows:  a.skipped,
 		PushSent:        ps.Sent,
 		PushErrors:      ps.Errors,
 		PushDropped:     ps.Dropped,
