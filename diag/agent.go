@@ -2,10 +2,12 @@ package diag
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
 	"github.com/diagkit/diagkit/diag/internal/cpuhub"
+	"github.com/diagkit/diagkit/diag/internal/pprofhttp"
 	"github.com/diagkit/diagkit/diag/internal/procstat"
 )
 
@@ -25,7 +28,9 @@ type Agent struct {
 	log     *zap.Logger
 	hub     *cpuhub.Hub
 	handler http.Handler
-	push    *pusher // Pyroscope push; nil when off (push.go)
+	limiter *pprofhttp.Limiter // bounds the expensive pprof requests
+	stopped chan struct{}      // closed by Stop: ends waiting pprof requests
+	push    *pusher            // Pyroscope push; nil when off (push.go)
 
 	server   *http.Server
 	listener net.Listener
@@ -62,8 +67,12 @@ func Start(cfg Config) (*Agent, error) {
 		}
 	}
 	log = log.Named("diagkit")
+	tlsConfig, err := loadTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 
-	a := &Agent{cfg: cfg, log: log, started: time.Now()}
+	a := &Agent{cfg: cfg, log: log, started: time.Now(), stopped: make(chan struct{})}
 	a.warner = newWarner(log, cfg.Cooldown)
 	a.hub = cpuhub.New(cpuhub.Options{OnBusy: a.onProfilerBusy})
 	if a.push, err = newPusher(cfg.Pyroscope, a.hub, log); err != nil { // starts nothing yet
@@ -84,11 +93,18 @@ func Start(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("diag: listening on %s: %w", cfg.Addr, err)
 		}
 		a.listener = ln
-		a.server = newServer(a.handler, cfg)
+		a.server = newServer(a.handler, cfg, log)
+		a.server.TLSConfig = tlsConfig
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			var err error
+			if tlsConfig != nil {
+				err = a.server.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			} else {
+				err = a.server.Serve(ln)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("HTTP server stopped", zap.Error(err))
 			}
 		}()
@@ -106,8 +122,29 @@ func Start(cfg Config) (*Agent, error) {
 		zap.String("addr", a.Addr()),
 		zap.Duration("window", cfg.Window),
 		zap.Duration("interval", cfg.Interval),
-		zap.Bool("token", cfg.Token != ""))
+		zap.Bool("token", cfg.Token != ""),
+		zap.Bool("tls", tlsConfig != nil))
 	return a, nil
+}
+
+// loadTLS loads cfg's certificate and key, or returns nil without them.
+func loadTLS(cfg Config) (*tls.Config, error) {
+	if cfg.TLSCertFile == "" {
+		return nil, nil
+	}
+	for _, f := range []struct{ field, path string }{{"TLSCertFile", cfg.TLSCertFile}, {"TLSKeyFile", cfg.TLSKeyFile}} {
+		if _, err := os.Stat(f.path); err != nil {
+			return nil, fmt.Errorf("diag: %s: %w", f.field, err)
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("diag: loading the TLS certificate %s and key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+	}, nil
 }
 
 // Addr returns the address the agent's server listens on ("off" without
@@ -135,8 +172,9 @@ func (a *Agent) Stop() {
 	a.stop.Do(func() {
 		a.unregisterMetrics()
 		a.cancel()
-		a.hub.Close() // in-flight /debug/pprof/profile requests return now
-		a.push.stop() // flushes queued profiles for at most Pyroscope.FlushTimeout
+		close(a.stopped) // in-flight trace and delta profile requests return now
+		a.hub.Close()    // and /debug/pprof/profile ones
+		a.push.stop()    // flushes queued profiles for at most Pyroscope.FlushTimeout
 		if a.server != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := a.server.Shutdown(ctx); err != nil {

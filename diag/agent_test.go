@@ -72,9 +72,10 @@ func burn(stop <-chan struct{}) {
 }
 
 // While periodic windows run back to back, 20 concurrent /debug/pprof/profile
-// requests of 1–5 s all succeed with CPU profiles covering what they asked.
+// requests of 1–5 s all succeed with CPU profiles covering what they asked
+// (MaxConcurrentProfiles raised to let all 20 in; limit_test.go tests it).
 func TestConcurrentProfileRequestsShareTheProfiler(t *testing.T) {
-	a, _ := startAgent(t, Config{Window: time.Second, Interval: time.Second})
+	a, _ := startAgent(t, Config{Window: time.Second, Interval: time.Second, MaxConcurrentProfiles: 20})
 	stop := make(chan struct{})
 	go burn(stop)
 	defer close(stop)

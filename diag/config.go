@@ -22,6 +22,7 @@ const (
 	DefaultSchedLatencyThreshold = 10 * time.Millisecond
 	DefaultCooldown              = 10 * time.Minute
 	DefaultMaxProfileSeconds     = 60
+	DefaultMaxConcurrentProfiles = 4
 	// AddrOff in Config.Addr starts no listener: mount Agent.Handler on a
 	// mux of your own.
 	AddrOff = "off"
@@ -43,6 +44,14 @@ type Config struct {
 	// contents: set it only when something in front of the agent
 	// authenticates.
 	AllowUnauthenticated bool
+	// TLSCertFile and TLSKeyFile, both or neither, make the agent's own
+	// server (Addr) serve HTTPS, TLS 1.2 or later, with this PEM
+	// certificate (chain) and key. They are loaded at Start: a missing file
+	// or a key that does not match fails it. Without them the server
+	// speaks plain HTTP. They do not apply with AddrOff (an error): TLS is
+	// then the job of the server Handler is mounted on.
+	TLSCertFile string
+	TLSKeyFile  string
 
 	// Window is how long each periodic CPU profile lasts (default 10 s).
 	Window time.Duration
@@ -77,6 +86,11 @@ type Config struct {
 	// MaxProfileSeconds bounds ?seconds= on /debug/pprof/profile, trace
 	// and delta profiles (default 60).
 	MaxProfileSeconds int
+	// MaxConcurrentProfiles bounds the expensive requests served at once
+	// (default 4): those that wait for ?seconds= (profile, trace, delta
+	// profiles) and the symbol POST. One more is answered 429 Too Many
+	// Requests with Retry-After. Cheap endpoints are not limited.
+	MaxConcurrentProfiles int
 
 	// Pyroscope, once its ServerAddress is set, pushes the agent's CPU
 	// windows and pyroscope-go's other profiles to a Grafana Pyroscope
@@ -132,18 +146,24 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxProfileSeconds == 0 {
 		c.MaxProfileSeconds = DefaultMaxProfileSeconds
 	}
+	if c.MaxConcurrentProfiles == 0 {
+		c.MaxConcurrentProfiles = DefaultMaxConcurrentProfiles
+	}
 
 	var errs []error
 	if c.Window < 100*time.Millisecond {
+		//lint:ignore ST1005 the message starts with the exported Config field it names
 		errs = append(errs, fmt.Errorf("Window %v: want at least 100ms", c.Window))
 	}
 	if c.Interval < c.Window {
+		//lint:ignore ST1005 the message starts with the exported Config field it names
 		errs = append(errs, fmt.Errorf("Interval %v is shorter than Window %v", c.Interval, c.Window))
 	}
 	if c.History < 0 || c.History > 100_000 {
 		errs = append(errs, fmt.Errorf("History %d: want 1 to 100000", c.History))
 	}
 	if c.Top < 0 {
+		//lint:ignore ST1005 the message starts with the exported Config field it names
 		errs = append(errs, fmt.Errorf("Top %d: want 0 or more", c.Top))
 	}
 	if c.AsyncPreemptThreshold > 1 {
@@ -153,10 +173,20 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("CgoThreshold %v: a share is at most 1", c.CgoThreshold))
 	}
 	if c.Cooldown < 0 {
+		//lint:ignore ST1005 the message starts with the exported Config field it names
 		errs = append(errs, fmt.Errorf("Cooldown %v: want 0 or more", c.Cooldown))
 	}
 	if c.MaxProfileSeconds < 1 || c.MaxProfileSeconds > 3600 {
 		errs = append(errs, fmt.Errorf("MaxProfileSeconds %d: want 1 to 3600", c.MaxProfileSeconds))
+	}
+	if c.MaxConcurrentProfiles < 1 || c.MaxConcurrentProfiles > 1000 {
+		errs = append(errs, fmt.Errorf("MaxConcurrentProfiles %d: want 1 to 1000", c.MaxConcurrentProfiles))
+	}
+	switch {
+	case (c.TLSCertFile == "") != (c.TLSKeyFile == ""):
+		errs = append(errs, errors.New("TLSCertFile and TLSKeyFile: set both or neither"))
+	case c.TLSCertFile != "" && c.Addr == AddrOff:
+		errs = append(errs, errors.New("TLSCertFile and TLSKeyFile apply to the agent's own server, and Addr is off"))
 	}
 	if c.Addr != AddrOff {
 		host, _, err := net.SplitHostPort(c.Addr)

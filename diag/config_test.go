@@ -12,6 +12,9 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.MaxConcurrentProfiles != DefaultMaxConcurrentProfiles {
+		t.Errorf("MaxConcurrentProfiles default %d", c.MaxConcurrentProfiles)
+	}
 	if c.Addr != "127.0.0.1:6060" || c.Window != 10*time.Second || c.Interval != 60*time.Second ||
 		c.AsyncPreemptThreshold != 0.01 || c.History != 60 || c.MaxProfileSeconds != 60 || c.Cooldown != 10*time.Minute {
 		t.Errorf("defaults = %+v", c)
@@ -37,6 +40,10 @@ func TestConfigInvalid(t *testing.T) {
 		{"public ip without token", Config{Addr: "0.0.0.0:6060"}, "reachable beyond loopback"},
 		{"huge max seconds", Config{MaxProfileSeconds: 100000}, "MaxProfileSeconds"},
 		{"negative history", Config{History: -1}, "History"},
+		{"negative concurrent profiles", Config{MaxConcurrentProfiles: -1}, "MaxConcurrentProfiles -1"},
+		{"TLS cert without key", Config{TLSCertFile: "c.pem"}, "TLSCertFile and TLSKeyFile: set both or neither"},
+		{"TLS key without cert", Config{TLSKeyFile: "k.pem"}, "set both or neither"},
+		{"TLS without a server", Config{Addr: AddrOff, TLSCertFile: "c.pem", TLSKeyFile: "k.pem"}, "Addr is off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,13 +84,17 @@ func TestConfigFromEnv(t *testing.T) {
 		"DIAGKIT_SCHED_P99_THRESHOLD", "25ms",
 		"DIAGKIT_TOKEN", "  s3cret ",
 		"DIAGKIT_HISTORY", "10",
+		"DIAGKIT_TLS_CERT", "/etc/diagkit/tls.crt",
+		"DIAGKIT_TLS_KEY", "/etc/diagkit/tls.key",
+		"DIAGKIT_MAX_CONCURRENT_PROFILES", "2",
 	))
 	if err != nil || disabled {
 		t.Fatalf("err %v disabled %v", err, disabled)
 	}
 	want := Config{Addr: "127.0.0.1:7070", Window: 2 * time.Second, Interval: 2 * time.Second,
 		AsyncPreemptThreshold: 0.05, CgoThreshold: -1, CgoCallRateThreshold: 2500,
-		SchedLatencyThreshold: 25 * time.Millisecond, Token: "s3cret", History: 10}
+		SchedLatencyThreshold: 25 * time.Millisecond, Token: "s3cret", History: 10,
+		TLSCertFile: "/etc/diagkit/tls.crt", TLSKeyFile: "/etc/diagkit/tls.key", MaxConcurrentProfiles: 2}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("cfg = %+v\nwant %+v", cfg, want)
 	}

@@ -57,7 +57,16 @@
 //
 // seconds is bounded by Config.MaxProfileSeconds (default 60); beyond it, or
 // not a positive whole number, the request is a 400. A CPU profile request
-// stops when the client goes away. When something outside diagkit holds the
+// stops when the client goes away.
+//
+// At most Config.MaxConcurrentProfiles (default 4) expensive requests are
+// served at once: profile, trace, delta profiles (anything that waits for
+// seconds) and the symbol POST. One more is answered at once with 429 Too
+// Many Requests and Retry-After, never queued; the index, snapshots, cmdline
+// and the JSON and metrics endpoints are not limited. A request gives its
+// slot back when it ends, when its client goes away, or on Stop, which ends
+// every such wait (503 for a profile or delta cut short; a trace sends what
+// it traced). Status.ProfilesInFlight and ProfilesRejected count them. When something outside diagkit holds the
 // CPU profiler, profile answers 503 with Retry-After and the agent logs the
 // state once, not per retry.
 //
@@ -144,5 +153,19 @@
 //
 // The agent runs inside someone else's process: background failures are
 // logged, never returned as panics; Stop ends everything it started; the
-// history is bounded; an address beyond loopback requires Config.Token.
+// history is bounded; an address beyond loopback requires Config.Token;
+// expensive requests are bounded (429 beyond MaxConcurrentProfiles); the
+// only request body read (symbol's POST) is bounded to 1 MiB and headers to
+// 64 KiB; net/http's own errors go to the agent's logger, not the process's
+// standard logger.
+//
+// With Config.TLSCertFile and TLSKeyFile (DIAGKIT_TLS_CERT, DIAGKIT_TLS_KEY)
+// the agent's own server serves HTTPS only, TLS 1.2 or later. The pair is
+// loaded at Start: a missing file or a key that does not match the
+// certificate fails Start with a "diag: " error. Loaded once, the files are
+// not watched: restart the agent to rotate them. With AddrOff, TLS is the job
+// of the server Handler is mounted on.
+//
+// CI runs staticcheck (pinned in .ci/run) besides go vet, and the code is
+// kept free of its findings.
 package diag

@@ -26,6 +26,8 @@ var EnvVars = []EnvVar{
 	{"DIAGKIT_ADDR", "Addr", "127.0.0.1:6060", `listen address, or "off" for no server`, func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"DIAGKIT_TOKEN", "Token", "s3cret", "bearer token required on every endpoint", func(c *Config, v string) error { c.Token = v; return nil }},
 	{"DIAGKIT_ALLOW_UNAUTHENTICATED", "AllowUnauthenticated", "1", "allow a non-loopback Addr without a token", setBool(func(c *Config) *bool { return &c.AllowUnauthenticated })},
+	{"DIAGKIT_TLS_CERT", "TLSCertFile", "/etc/diagkit/tls.crt", "serve HTTPS with this PEM certificate (with DIAGKIT_TLS_KEY)", func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
+	{"DIAGKIT_TLS_KEY", "TLSKeyFile", "/etc/diagkit/tls.key", "the PEM private key of DIAGKIT_TLS_CERT", func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
 	{"DIAGKIT_WINDOW", "Window", "10s", "length of each periodic CPU profile", setDuration(func(c *Config) *time.Duration { return &c.Window })},
 	{"DIAGKIT_INTERVAL", "Interval", "60s", "how often a window starts (= window: continuous)", setDuration(func(c *Config) *time.Duration { return &c.Interval })},
 	{"DIAGKIT_HISTORY", "History", "60", "window reports kept", setInt(func(c *Config) *int { return &c.History })},
@@ -36,6 +38,7 @@ var EnvVars = []EnvVar{
 	{"DIAGKIT_SCHED_P99_THRESHOLD", "SchedLatencyThreshold", "10ms", "warn above this p99 scheduling latency (off: never)", setThresholdDuration(func(c *Config) *time.Duration { return &c.SchedLatencyThreshold })},
 	{"DIAGKIT_COOLDOWN", "Cooldown", "10m", "quiet time after a warning while the problem lasts", setDuration(func(c *Config) *time.Duration { return &c.Cooldown })},
 	{"DIAGKIT_MAX_PROFILE_SECONDS", "MaxProfileSeconds", "60", "upper bound for ?seconds= on profile endpoints", setInt(func(c *Config) *int { return &c.MaxProfileSeconds })},
+	{"DIAGKIT_MAX_CONCURRENT_PROFILES", "MaxConcurrentProfiles", "4", "expensive requests (profile, trace, deltas, symbol POST) at once; more get 429", setInt(func(c *Config) *int { return &c.MaxConcurrentProfiles })},
 	// Pyroscope push (push.go).
 	{"DIAGKIT_PYROSCOPE_URL", "Pyroscope.ServerAddress", "http://pyroscope:4040", "push profiles to this Pyroscope server (unset: no push)", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.ServerAddress })},
 	{"DIAGKIT_PYROSCOPE_APP", "Pyroscope.ApplicationName", "checkout", "application name in Pyroscope (default: the executable's name)", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.ApplicationName })},

@@ -7,9 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/diagkit/diagkit/diag/api"
 	"github.com/diagkit/diagkit/diag/internal/cpuhub"
@@ -32,9 +36,15 @@ const maxHistoryQuery = 100_000
 
 func (a *Agent) newHandler() http.Handler {
 	mux := http.NewServeMux()
+	// The limit lives in pprofhttp, which alone knows which requests wait
+	// for seconds (that takes parsing each endpoint's parameters); its 429
+	// goes through pprofhttp's one error path, like every pprof error.
+	a.limiter = pprofhttp.NewLimiter(a.cfg.MaxConcurrentProfiles)
 	pprofHandler := pprofhttp.Handler(pprofhttp.Options{
 		CPU:        a.cpuProfile,
 		MaxSeconds: a.cfg.MaxProfileSeconds,
+		Limiter:    a.limiter,
+		Done:       a.stopped,
 	})
 	mux.Handle(PathPprof, http.StripPrefix("/debug/pprof", pprofHandler))
 	mux.HandleFunc(PathReport, a.serveReport)
@@ -70,15 +80,40 @@ func (a *Agent) cpuProfile(ctx context.Context, d time.Duration) ([]byte, error)
 	return buf.Bytes(), nil
 }
 
-func newServer(h http.Handler, cfg Config) *http.Server {
+func newServer(h http.Handler, cfg Config, log *zap.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		ErrorLog:          serverErrorLog(log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// The longest response is a profile or trace of MaxProfileSeconds.
 		WriteTimeout: time.Duration(cfg.MaxProfileSeconds)*time.Second + 30*time.Second,
 		IdleTimeout:  2 * time.Minute,
+		// Every endpoint is a GET but symbol's POST, whose body pprofhttp
+		// bounds; the headers are bounded here (net/http's default is 1 MB).
+		MaxHeaderBytes: 64 << 10,
 	}
+}
+
+// serverErrorLog sends net/http's own errors to the agent's logger, not to
+// the standard logger of the process the agent runs in. TLS handshake
+// failures (scanners, plain HTTP on the HTTPS port, clients without the CA)
+// are noise anyone can cause: debug level. The rest (a handler's panic,
+// accept errors) are warnings.
+func serverErrorLog(log *zap.Logger) *stdlog.Logger {
+	return stdlog.New(serverLogWriter{log.Named("http")}, "", 0)
+}
+
+type serverLogWriter struct{ log *zap.Logger }
+
+func (w serverLogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		w.log.Debug(msg)
+	} else {
+		w.log.Warn(msg)
+	}
+	return len(p), nil
 }
 
 // requireToken checks "Authorization: Bearer <token>" in constant time.
@@ -158,6 +193,11 @@ type Status struct {
 	PushSent    uint64 `json:"push_sent"`
 	PushErrors  uint64 `json:"push_errors"`
 	PushDropped uint64 `json:"push_dropped"`
+	// ProfilesInFlight is how many expensive pprof requests (profile,
+	// trace, delta profiles, symbol POST) are being served;
+	// ProfilesRejected counts those answered 429 (MaxConcurrentProfiles).
+	ProfilesInFlight int    `json:"profiles_in_flight"`
+	ProfilesRejected uint64 `json:"profiles_rejected"`
 }
 
 func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {
@@ -174,21 +214,23 @@ func (a *Agent) Status() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return Status{
-		Agent:           "diagkit",
-		Started:         a.started,
-		WindowSeconds:   a.cfg.Window.Seconds(),
-		IntervalSeconds: a.cfg.Interval.Seconds(),
-		Windows:         a.seq,
-		Failures:        a.failures,
-		WarningsLogged:  a.warner.emitted,
-		Profiling:       hs.Profiling,
-		ProfilerBusy:    hs.Busy,
-		BusyEvents:      hs.BusyEvents,
-		ScrapedWindows:  a.scraped,
-		SkippedWindows:  a.skipped,
-		PushSent:        ps.Sent,
-		PushErrors:      ps.Errors,
-		PushDropped:     ps.Dropped,
+		Agent:            "diagkit",
+		Started:          a.started,
+		WindowSeconds:    a.cfg.Window.Seconds(),
+		IntervalSeconds:  a.cfg.Interval.Seconds(),
+		Windows:          a.seq,
+		Failures:         a.failures,
+		WarningsLogged:   a.warner.emitted,
+		Profiling:        hs.Profiling,
+		ProfilerBusy:     hs.Busy,
+		BusyEvents:       hs.BusyEvents,
+		ScrapedWindows:   a.scraped,
+		SkippedWindows:   a.skipped,
+		PushSent:         ps.Sent,
+		PushErrors:       ps.Errors,
+		PushDropped:      ps.Dropped,
+		ProfilesInFlight: a.limiter.InFlight(),
+		ProfilesRejected: a.limiter.Rejected(),
 	}
 }
 

@@ -27,12 +27,17 @@ var profileSupportsDelta = map[string]bool{
 // serveDelta responds with prof at the end of p.dur minus prof at its start:
 // a proto profile of what was recorded in between. With gc on heap, each
 // snapshot follows a garbage collection.
-func serveDelta(w http.ResponseWriter, r *http.Request, prof *pprof.Profile, p params) {
+func (h *handler) serveDelta(w http.ResponseWriter, r *http.Request, prof *pprof.Profile, p params) {
 	name := prof.Name()
 	if !profileSupportsDelta[name] {
 		serveError(w, http.StatusBadRequest, `"seconds" parameter is not supported for this profile type`)
 		return
 	}
+	release := h.limiter.acquire(w)
+	if release == nil {
+		return
+	}
+	defer release()
 	configureWriteDeadline(w, r, p.dur, 0)
 	gc := p.gc && name == "heap"
 
@@ -41,9 +46,14 @@ func serveDelta(w http.ResponseWriter, r *http.Request, prof *pprof.Profile, p p
 		serveError(w, http.StatusInternalServerError, fmt.Sprintf("Failed to collect profile: %v", err))
 		return
 	}
-	sleep(r, p.dur)
+	ctx, cancel := h.waitContext(r)
+	defer cancel()
+	sleep(ctx, p.dur)
 	if r.Context().Err() != nil {
 		serveContextDone(w, r)
+		return
+	}
+	if ctx.Err() != nil && serveStopping(ctx, w) {
 		return
 	}
 	p1, err := collectProfile(prof, gc)

@@ -48,6 +48,11 @@
 //     (debug=2 on goroutine is the format of an unrecovered panic).
 //   - gc=N on heap: N > 0 runs a garbage collection before the snapshot(s).
 //
-// Waits end early when the request's context is done. Errors are plain text
-// with the X-Go-Pprof header, which the pprof tool prints as the error.
+// Waits end early when the request's context is done, or when
+// Options.Done is closed (503, or for a trace what was traced so far). An
+// Options.Limiter bounds the requests that wait or read a body (profile,
+// trace, delta profiles, symbol's POST): beyond it, 429 with Retry-After.
+//
+// Errors are plain text with the X-Go-Pprof header, which the pprof tool
+// prints as the error.
 package pprofhttp

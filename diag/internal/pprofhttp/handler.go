@@ -36,6 +36,13 @@ type Options struct {
 	// larger value is a 400. When it is below profile's default of 30 s,
 	// profile without seconds profiles for MaxSeconds.
 	MaxSeconds int
+	// Limiter, if set, bounds the expensive requests served at once (see
+	// [Limiter]); nil limits nothing.
+	Limiter *Limiter
+	// Done, once closed, ends every wait for seconds (profile, trace,
+	// delta profiles): the agent closes it on Stop so that no request, and
+	// no Limiter slot, outlives it. Nil never ends them.
+	Done <-chan struct{}
 }
 
 const (
@@ -49,6 +56,8 @@ const (
 type handler struct {
 	cpu        CPUProfiler
 	maxSeconds int64
+	limiter    *Limiter
+	done       <-chan struct{}
 }
 
 // Handler returns the http.Handler serving the pprof endpoints relative to
@@ -67,7 +76,12 @@ func Handler(opts Options) http.Handler {
 	if maxSec <= 0 {
 		maxSec = DefaultMaxSeconds
 	}
-	return &handler{cpu: opts.CPU, maxSeconds: min(maxSec, maxSecondsLimit)}
+	return &handler{
+		cpu:        opts.CPU,
+		maxSeconds: min(maxSec, maxSecondsLimit),
+		limiter:    opts.Limiter,
+		done:       opts.Done,
+	}
 }
 
 // ServeHTTP dispatches on the path left after the mount prefix.
@@ -99,7 +113,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "trace":
 		h.serveTrace(w, r)
 	case "symbol":
-		serveSymbol(w, r)
+		h.serveSymbol(w, r)
 	default:
 		h.serveNamed(w, r, name)
 	}
@@ -138,13 +152,44 @@ func serveContextDone(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// sleep waits for d or until the request's context is done.
-func sleep(r *http.Request, d time.Duration) {
+// errStopping is the cause of a wait ended by Options.Done.
+var errStopping = errors.New("the diagkit agent is stopping")
+
+// waitContext returns the request's context, also cancelled (with cause
+// errStopping) when Options.Done is closed. Call cancel when the request is
+// served.
+func (h *handler) waitContext(r *http.Request) (ctx context.Context, cancel context.CancelFunc) {
+	if h.done == nil {
+		return r.Context(), func() {}
+	}
+	ctx, cancelCause := context.WithCancelCause(r.Context())
+	go func() {
+		select {
+		case <-h.done:
+			cancelCause(errStopping)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancelCause(context.Canceled) }
+}
+
+// serveStopping reports a wait ended by Options.Done; it returns false when
+// that is not what ended it.
+func serveStopping(ctx context.Context, w http.ResponseWriter) bool {
+	if !errors.Is(context.Cause(ctx), errStopping) {
+		return false
+	}
+	serveError(w, http.StatusServiceUnavailable, "Could not complete the request: "+errStopping.Error())
+	return true
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-r.Context().Done():
+	case <-ctx.Done():
 	}
 }
 

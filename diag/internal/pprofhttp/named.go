@@ -28,7 +28,7 @@ func (h *handler) serveNamed(w http.ResponseWriter, r *http.Request, name string
 		return
 	}
 	if p.dur > 0 {
-		serveDelta(w, r, prof, p)
+		h.serveDelta(w, r, prof, p)
 		return
 	}
 

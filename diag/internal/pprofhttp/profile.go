@@ -15,11 +15,21 @@ func (h *handler) serveCPU(w http.ResponseWriter, r *http.Request) {
 		serveError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	release := h.limiter.acquire(w)
+	if release == nil {
+		return
+	}
+	defer release()
 	configureWriteDeadline(w, r, p.dur, 0)
 
-	data, err := h.cpu(r.Context(), p.dur)
+	ctx, cancel := h.waitContext(r)
+	defer cancel()
+	data, err := h.cpu(ctx, p.dur)
 	if r.Context().Err() != nil {
 		serveContextDone(w, r)
+		return
+	}
+	if ctx.Err() != nil && serveStopping(ctx, w) {
 		return
 	}
 	switch {

@@ -18,7 +18,17 @@ const maxSymbolBody = 1 << 20
 // serveSymbol looks up the program counters listed in the request (the raw
 // query of a GET, the body of a POST, '+'-separated), responding with a table
 // mapping program counters to function names, like net/http/pprof.Symbol.
-func serveSymbol(w http.ResponseWriter, r *http.Request) {
+func (h *handler) serveSymbol(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		// Reading and resolving up to maxSymbolBody bytes of addresses is
+		// the expensive form; the GET's query is bounded by the header limit.
+		release := h.limiter.acquire(w)
+		if release == nil {
+			return
+		}
+		defer release()
+	}
+
 	// The whole request is read before any output, so buffer the output.
 	var buf bytes.Buffer
 

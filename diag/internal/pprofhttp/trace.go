@@ -20,6 +20,11 @@ func (h *handler) serveTrace(w http.ResponseWriter, r *http.Request) {
 		serveError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	release := h.limiter.acquire(w)
+	if release == nil {
+		return
+	}
+	defer release()
 	configureWriteDeadline(w, r, p.dur, traceWriteGrace)
 
 	// Set the headers assuming trace.Start works, because once it does it
@@ -33,6 +38,8 @@ func (h *handler) serveTrace(w http.ResponseWriter, r *http.Request) {
 		serveBusy(w, fmt.Sprintf("Could not enable tracing: %v. Another execution trace is running in this process; try again later.", err))
 		return
 	}
-	sleep(r, p.dur)
-	trace.Stop() // returns after the last write to w
+	ctx, cancel := h.waitContext(r)
+	defer cancel()
+	sleep(ctx, p.dur) // Options.Done cuts the trace short; what was traced is sent
+	trace.Stop()      // returns after the last write to w
 }
