@@ -34,6 +34,7 @@ type Agent struct {
 
 	server   *http.Server
 	listener net.Listener
+	requests inflight     // on server
 	metrics  agentMetrics // Prometheus registry and collector (metrics.go)
 
 	cancel context.CancelFunc
@@ -93,7 +94,7 @@ func Start(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("diag: listening on %s: %w", cfg.Addr, err)
 		}
 		a.listener = ln
-		a.server = newServer(a.handler, cfg, log)
+		a.server = newServer(a.requests.wrap(a.handler), cfg, log)
 		a.server.TLSConfig = tlsConfig
 		a.wg.Add(1)
 		go func() {
@@ -181,6 +182,11 @@ func (a *Agent) Stop() {
 				a.server.Close()
 			}
 			cancel()
+			// Close does not wait for handlers; their connections are
+			// closed, so they return promptly.
+			if ok, n := a.requests.wait(2 * time.Second); !ok {
+				a.log.Warn("requests still running after Stop", zap.Int("requests", n))
+			}
 		}
 		a.wg.Wait()
 		a.log.Info("agent stopped")
@@ -256,13 +262,17 @@ func (a *Agent) window(ctx context.Context) {
 		return
 	}
 	after := procstat.Take()
-	report, err := analysis.Analyze(w.Profile, analysis.Options{Top: a.cfg.Top})
+	report, err := analyze(w.Profile, analysis.Options{Top: a.cfg.Top})
 	if err != nil {
 		a.noteFailure(err)
 		return
 	}
 	a.record(report, procstat.Context(before, after), w.Start, w.End, "periodic")
 }
+
+// analyze is analysis.Analyze; failure_test.go replaces it to inject a
+// panic into a window's analysis.
+var analyze = analysis.Analyze
 
 // minScrapedWindow is the shortest /debug/pprof/profile window the agent
 // analyzes too: shorter ones hold too few samples to judge.
@@ -291,7 +301,7 @@ func (a *Agent) analyzeScraped(w *cpuhub.Window, before, after procstat.Snapshot
 			a.log.Error("scraped window analysis panicked; continuing", zap.Any("panic", r))
 		}
 	}()
-	report, err := analysis.Analyze(w.Profile, analysis.Options{Top: a.cfg.Top})
+	report, err := analyze(w.Profile, analysis.Options{Top: a.cfg.Top})
 	if err != nil {
 		a.noteFailure(err)
 		return

@@ -80,6 +80,10 @@ func (a *Agent) cpuProfile(ctx context.Context, d time.Duration) ([]byte, error)
 	return buf.Bytes(), nil
 }
 
+// writeTimeoutSlack is how long past MaxProfileSeconds a response may take
+// to write; failure_test.go shortens it to see a stuck client cut off.
+var writeTimeoutSlack = 30 * time.Second
+
 func newServer(h http.Handler, cfg Config, log *zap.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
@@ -87,7 +91,7 @@ func newServer(h http.Handler, cfg Config, log *zap.Logger) *http.Server {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// The longest response is a profile or trace of MaxProfileSeconds.
-		WriteTimeout: time.Duration(cfg.MaxProfileSeconds)*time.Second + 30*time.Second,
+		WriteTimeout: time.Duration(cfg.MaxProfileSeconds)*time.Second + writeTimeoutSlack,
 		IdleTimeout:  2 * time.Minute,
 		// Every endpoint is a GET but symbol's POST, whose body pprofhttp
 		// bounds; the headers are bounded here (net/http's default is 1 MB).
