@@ -7,17 +7,29 @@
 //   - cli: the wall-clock time of a whole `diagctl preempt-share FILE -o json`
 //     process against `go tool pprof -top FILE` on the same profile (100,000
 //     records by default). Target: pprof/diagctl ≥ 5.
+//   - overhead: the CPU time of a child process doing a fixed CPU-bound job
+//     with the agent (default duty cycle, continuous) against without it.
+//     Targets: ≤ 0.5 % at the defaults, ≤ 2 % continuous.
+//   - latency: the p99 latency of a small HTTP service in a child process
+//     under a fixed open-loop request rate, with the agent against without.
+//     Target: within 5 %.
+//   - heap: the heap the agent holds after 1,000 windows of 100 ms. Target:
+//     ≤ 8 MiB. A bound, not a ratio: two runs.
 //
 // Each pair runs A then B, the next pair B then A, and so on; the tables give
 // the median ratio over the pairs with its range and interquartile range.
 // Single absolute times on a shared machine are noise; the ratios are the
-// result.
+// result. The agent parts run every workload in a child process (this binary
+// re-executed with a hidden first argument), so that each run's CPU time is
+// its own.
 //
 // Run it from the module root:
 //
-//	go run ./bench                      # both parts, 21 pairs each
+//	go run ./bench                      # every part, 21 pairs each (40 to 60 min)
 //	go run ./bench -part analysis -pairs 31
 //	go run ./bench -part cli -records 100000 -diagctl /path/to/diagctl
+//	go run ./bench -part overhead|latency|heap
+//	go run ./bench -part agent          # overhead, latency and heap
 //
 // Without -diagctl it builds ./cmd/diagctl into a temporary directory, waiting
 // (-wait, polling every -poll) for the package to appear or to build.
@@ -57,11 +69,38 @@ type config struct {
 	goCmd           string
 	wait, poll      time.Duration
 	keep            bool
+
+	// agent parts
+	overheadRun   time.Duration
+	realPairs     int
+	realRun       time.Duration
+	cpuprofileDir string
+	rate          int
+	warm          time.Duration
+	latencyRun    time.Duration
+	handlerCPU    time.Duration
+	heapWindows   int
+	heapRuns      int
+}
+
+var parts = map[string][]string{
+	"all":      {"analysis", "cli", "overhead", "latency", "heap"},
+	"agent":    {"overhead", "latency", "heap"},
+	"analysis": {"analysis"},
+	"cli":      {"cli"},
+	"overhead": {"overhead"},
+	// only the rounds at the real window lengths, -real-pairs of them
+	"overhead-real": {"overhead-real"},
+	"latency":       {"latency"},
+	"heap":          {"heap"},
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == childArg {
+		os.Exit(childMain(os.Args[2:]))
+	}
 	var c config
-	flag.StringVar(&c.part, "part", "all", "what to measure: all, analysis or cli")
+	flag.StringVar(&c.part, "part", "all", "what to measure: all, analysis, cli, overhead, latency, heap, agent (the last three), or overhead-real (-real-pairs rounds at the real window lengths); several separated by commas")
 	flag.IntVar(&c.pairs, "pairs", 21, "A/B pairs per comparison (at least 20 for a result)")
 	flag.IntVar(&c.records, "records", 100_000, "sample records in the profile for the cli comparison")
 	flag.IntVar(&c.analysisRecords, "analysis-records", 10_000, "sample records in the profile for the analysis comparison")
@@ -73,8 +112,19 @@ func main() {
 	flag.DurationVar(&c.wait, "wait", 30*time.Minute, "how long to wait for ./cmd/diagctl to exist and build")
 	flag.DurationVar(&c.poll, "poll", 60*time.Second, "how often to retry while waiting for ./cmd/diagctl")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (profile and binaries)")
+	flag.DurationVar(&c.overheadRun, "overhead-run", 11*time.Second, "overhead: wall time one run should take at the load of the start (sets the fixed work)")
+	flag.IntVar(&c.realPairs, "real-pairs", 0, "overhead: also this many rounds with the agent's real window lengths (10 s every 60 s, and continuous 10 s)")
+	flag.DurationVar(&c.realRun, "real-run", 65*time.Second, "overhead: wall time of one run at the real window lengths")
+	flag.StringVar(&c.cpuprofileDir, "cpuprofile", "", "overhead: also write CPU profiles of one run without the agent and one continuous into this directory")
+	flag.IntVar(&c.rate, "rate", 1000, "latency: requests per second")
+	flag.DurationVar(&c.warm, "warm", 2*time.Second, "latency: warm-up before each measured run")
+	flag.DurationVar(&c.latencyRun, "latency-run", 10*time.Second, "latency: measured time per run")
+	flag.DurationVar(&c.handlerCPU, "handler", 100*time.Microsecond, "latency: CPU time of the work each request does")
+	flag.IntVar(&c.heapWindows, "heap-windows", 1000, "heap: windows to run")
+	flag.IntVar(&c.heapRuns, "heap-runs", 2, "heap: runs of each configuration")
 	flag.Parse()
-	if flag.NArg() > 0 || c.pairs < 1 || c.records < 1 || c.analysisRecords < 1 {
+	if flag.NArg() > 0 || c.pairs < 1 || c.records < 1 || c.analysisRecords < 1 ||
+		c.rate < 1 || c.latencyRun <= 0 || c.overheadRun <= 0 || c.heapWindows < 1 || c.heapRuns < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -85,25 +135,37 @@ func main() {
 }
 
 func run(c config) error {
-	if c.pairs < 20 {
+	if c.pairs < 20 && c.part != "overhead-real" && c.part != "heap" {
 		logf("warning: %d pairs; the rules for reported numbers ask for at least 20", c.pairs)
+	}
+	var todo []string
+	for _, name := range strings.Split(c.part, ",") {
+		p, ok := parts[strings.TrimSpace(name)]
+		if !ok {
+			return fmt.Errorf("-part %q: want all, analysis, cli, overhead, overhead-real, latency, heap or agent, or several separated by commas", c.part)
+		}
+		todo = append(todo, p...)
 	}
 	fmt.Println(machine())
 	fmt.Println()
-	switch c.part {
-	case "all", "analysis", "cli":
-	default:
-		return fmt.Errorf("-part %q: want all, analysis or cli", c.part)
+	bench := map[string]func(config) error{
+		"analysis": benchAnalysis,
+		"cli":      benchCLI,
+		"overhead": benchOverhead,
+		"overhead-real": func(c config) error {
+			c.pairs = 0
+			c.realPairs = max(c.realPairs, 1)
+			return benchOverhead(c)
+		},
+		"latency": benchLatency,
+		"heap":    benchHeap,
 	}
-	if c.part == "all" || c.part == "analysis" {
-		if err := benchAnalysis(c); err != nil {
+	for _, p := range todo {
+		start := time.Now()
+		if err := bench[p](c); err != nil {
 			return err
 		}
-	}
-	if c.part == "all" || c.part == "cli" {
-		if err := benchCLI(c); err != nil {
-			return err
-		}
+		logf("%s: took %v", p, time.Since(start).Round(time.Second))
 	}
 	fmt.Printf("Load average at the end: %s.\n", loadavg())
 	return nil
