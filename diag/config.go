@@ -6,6 +6,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/diagkit/diagkit/diag/analysis"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
@@ -126,7 +128,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.History = DefaultHistory
 	}
 	if c.Top == 0 {
-		c.Top = 10
+		c.Top = analysis.DefaultTop
 	}
 	if c.AsyncPreemptThreshold == 0 {
 		c.AsyncPreemptThreshold = DefaultAsyncPreemptThreshold

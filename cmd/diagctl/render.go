@@ -63,7 +63,12 @@ func renderTable(w io.Writer, name string, r *analysis.Report, lists bool) error
 	}
 
 	b.WriteString("\n")
-	b.WriteString(wrap(analysis.Interpret(r), "Interpretation: ", indentNotes, lineWidth))
+	// The report carries its reading; an agent older than that field does not.
+	interpretation := r.Interpretation
+	if interpretation == "" {
+		interpretation = analysis.Interpret(r)
+	}
+	b.WriteString(wrap(interpretation, "Interpretation: ", indentNotes, lineWidth))
 	_, err := w.Write(b.Bytes())
 	return err
 }
