@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -338,6 +339,10 @@ func (a *Agent) record(report *analysis.Report, pctx api.Context, start, end tim
 	}
 	if wr.Warnings == nil {
 		wr.Warnings = []api.Warning{}
+	}
+	if report.Samples < int64(a.cfg.MinSamples) {
+		wr.Notes = append(slices.Clone(wr.Notes), fmt.Sprintf(
+			"%d samples, fewer than the %d (MinSamples) needed for the shares to raise a warning", report.Samples, a.cfg.MinSamples))
 	}
 	a.warner.observe(&wr, end)
 	if len(a.history) == a.cfg.History {

@@ -178,17 +178,60 @@ func TestContentionProducesAsyncPreemptWarning(t *testing.T) {
 	}
 }
 
+// step is a short piece of work; calling it gives the scheduler a
+// synchronous preemption point.
+//
+//go:noinline
+func step(x uint64) uint64 {
+	for i := range 64 {
+		x = x*31 + uint64(i)
+	}
+	return x
+}
+
+// wellBehaved keeps a core busy with ordinary Go: function calls all the
+// time, and a short block every millisecond or so, so no goroutine ever
+// runs long enough for sysmon to ask for its preemption.
+func wellBehaved(stop <-chan struct{}) {
+	var x uint64
+	for {
+		select {
+		case <-stop:
+			sink.Add(x)
+			return
+		default:
+		}
+		for range 2_000 {
+			x = step(x)
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
 func TestWellBehavedWorkloadProducesNoWarning(t *testing.T) {
-	a, logs := startAgent(t, Config{Window: time.Second, Interval: time.Second})
+	a, logs := startAgent(t, Config{Window: time.Second, Interval: time.Second, MinSamples: 40})
 	stop := make(chan struct{})
-	go burn(stop)
+	for range 2 {
+		go wellBehaved(stop)
+	}
 	defer close(stop)
-	deadline := time.Now().Add(10 * time.Second)
-	for a.Status().Windows < 3 && time.Now().Before(deadline) {
+	// Shares are judged only on windows with enough samples; on a loaded
+	// machine some windows may have fewer, so wait for three that count.
+	counted := func() int {
+		n := 0
+		for _, w := range a.History(0) {
+			if w.Samples >= 40 {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for counted() < 3 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if a.Status().Windows < 3 {
-		t.Fatalf("only %d windows", a.Status().Windows)
+	if n := counted(); n < 3 {
+		t.Fatalf("only %d windows with at least 40 samples in 20 s", n)
 	}
 	for _, w := range a.History(0) {
 		for _, warn := range w.Warnings {
@@ -198,12 +241,16 @@ func TestWellBehavedWorkloadProducesNoWarning(t *testing.T) {
 				// packages in parallel); not the workload's doing.
 				t.Logf("window %d: %s %.4f (machine load)", w.Seq, warn.Kind, warn.Value)
 			default:
-				t.Errorf("window %d: unexpected %s warning %.4f: %v", w.Seq, warn.Kind, warn.Value, warn.Causes)
+				t.Errorf("window %d (%d samples): unexpected %s warning %.4f: %v", w.Seq, w.Samples, warn.Kind, warn.Value, warn.Causes)
 			}
 		}
-		if w.Shares.AsyncPreempt > 0.01 {
-			t.Errorf("window %d: async_preempt %.4f", w.Seq, w.Shares.AsyncPreempt)
+		// A stray sample or two (the GC preempting a goroutine to scan
+		// its stack) is expected; a loop that needs async preemption
+		// shows tens of percent.
+		if w.Samples >= 40 && w.Shares.AsyncPreempt > 0.05 {
+			t.Errorf("window %d: async_preempt %.4f of %d samples", w.Seq, w.Shares.AsyncPreempt, w.Samples)
 		}
+		t.Logf("window %d: %d samples, async_preempt %.4f, notes %q", w.Seq, w.Samples, w.Shares.AsyncPreempt, w.Notes)
 	}
 	if n := logs.FilterMessage("diagkit: async preemption share above threshold").Len(); n != 0 {
 		t.Errorf("%d async-preempt warnings logged", n)

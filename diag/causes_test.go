@@ -17,6 +17,7 @@ func ptr[T any](v T) *T { return &v }
 
 func preemptReport(share float64) *analysis.Report {
 	return &analysis.Report{
+		Samples:      1000,
 		Shares:       analysis.Shares{AsyncPreempt: share, Go: 1 - share},
 		Buckets:      map[analysis.Bucket]analysis.BucketStat{},
 		TopPreempted: []analysis.FuncStat{{Function: "main.spin", File: "/app/spin.go", Line: 12, Share: share}},
@@ -84,6 +85,26 @@ func TestEvaluateThresholds(t *testing.T) {
 		!strings.Contains(strings.Join(w.Causes, ";"), "batch small C calls") {
 		t.Errorf("cgo warning = %+v", w)
 	}
+	// Too few samples: the shares cannot warn, the rate and latency still do.
+	few := *r
+	few.Samples = int64(cfg.MinSamples) - 1
+	kinds = map[string]api.Warning{}
+	for _, w := range evaluate(&few, busy, cfg, nil) {
+		kinds[w.Kind] = w
+	}
+	if _, ok := kinds[api.WarnAsyncPreempt]; ok {
+		t.Errorf("async-preempt warning from %d samples (MinSamples %d)", few.Samples, cfg.MinSamples)
+	}
+	if _, ok := kinds[api.WarnCgoShare]; ok {
+		t.Errorf("cgo-share warning from %d samples (MinSamples %d)", few.Samples, cfg.MinSamples)
+	}
+	if len(kinds) != 2 {
+		t.Errorf("with too few samples got %v, want the cgo call rate and latency warnings", kinds)
+	}
+	few.Samples = int64(cfg.MinSamples)
+	if w := evaluate(&few, busy, cfg, nil); len(w) != 4 {
+		t.Errorf("at exactly MinSamples: %d warnings, want 4", len(w))
+	}
 	// Negative thresholds disable.
 	cfg.AsyncPreemptThreshold, cfg.CgoThreshold, cfg.CgoCallRateThreshold, cfg.SchedLatencyThreshold = -1, -1, -1, -1
 	if w := evaluate(r, busy, cfg, nil); len(w) != 0 {
@@ -134,5 +155,39 @@ func TestWarnerCooldownAndRecovery(t *testing.T) {
 	w.observe(wr, t0.Add(110*time.Second))
 	if !wr.Warnings[0].Logged {
 		t.Error("a new episode after recovery was not logged")
+	}
+}
+
+// A share warns when it is above its threshold with 95 % confidence, and
+// only from MinSamples samples on.
+func TestShareAbove(t *testing.T) {
+	tests := []struct {
+		k, n       int64
+		t          float64
+		minSamples int
+		want       bool
+	}{
+		{1, 4, 0.01, 1, true},      // 25 %: even 4 samples are evidence against 1 %
+		{1, 4, 0.01, 100, false},   // but fewer than MinSamples
+		{1, 67, 0.01, 1, false},    // one stray sample: 1.5 %, not evidence
+		{2, 100, 0.01, 100, false}, // 2 %: bound 0.55 %
+		{3, 100, 0.01, 100, true},  // 3 %: bound 1.03 %
+		{15, 1000, 0.01, 100, false},
+		{20, 1000, 0.01, 100, true},
+		{30, 100, 0.25, 100, false}, // cgo 30 % of 100 samples against 25 %
+		{40, 100, 0.25, 100, true},
+		{0, 1000, 0.01, 100, false},
+		{1000, 1000, 0.01, 100, true},
+		{0, 0, 0, 1, false},
+	}
+	for _, tt := range tests {
+		share := 0.0
+		if tt.n > 0 {
+			share = float64(tt.k) / float64(tt.n)
+		}
+		if got := shareAbove(share, tt.n, tt.t, tt.minSamples); got != tt.want {
+			t.Errorf("shareAbove(%d/%d, threshold %v, min %d) = %v, want %v (lower bound %.4f)",
+				tt.k, tt.n, tt.t, tt.minSamples, got, tt.want, wilsonLower(share, float64(tt.n)))
+		}
 	}
 }

@@ -23,6 +23,7 @@ const (
 	DefaultCgoCallRateThreshold  = 100_000
 	DefaultSchedLatencyThreshold = 10 * time.Millisecond
 	DefaultCooldown              = 10 * time.Minute
+	DefaultMinSamples            = 100
 	DefaultMaxProfileSeconds     = 60
 	DefaultMaxConcurrentProfiles = 4
 	// AddrOff in Config.Addr starts no listener: mount Agent.Handler on a
@@ -80,6 +81,15 @@ type Config struct {
 	// SchedLatencyThreshold warns when the window's p99 scheduling latency
 	// (runnable to running) is above it (default 10 ms).
 	SchedLatencyThreshold time.Duration
+	// MinSamples is how many CPU samples a window needs before its shares
+	// can raise a warning (default 100: one CPU-second at 100 Hz); the
+	// window's report says so in its notes when it has fewer. Above it, a
+	// share warns only when it is above its threshold with 95 % confidence
+	// (the lower bound of its Wilson score interval), so one or two samples
+	// in a small window do not warn: against 1 %, 3 of 100 samples or 20 of
+	// 1,000 do. Rate and latency warnings do not depend on samples. 1
+	// disables the minimum.
+	MinSamples int
 	// Cooldown is how long the agent stays quiet about a warning it logged
 	// while the problem lasts (default 10 min). It logs once more, at info
 	// level, when the problem is gone.
@@ -145,6 +155,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Cooldown == 0 {
 		c.Cooldown = DefaultCooldown
 	}
+	if c.MinSamples == 0 {
+		c.MinSamples = DefaultMinSamples
+	}
 	if c.MaxProfileSeconds == 0 {
 		c.MaxProfileSeconds = DefaultMaxProfileSeconds
 	}
@@ -173,6 +186,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CgoThreshold > 1 {
 		errs = append(errs, fmt.Errorf("CgoThreshold %v: a share is at most 1", c.CgoThreshold))
+	}
+	if c.MinSamples < 0 {
+		//lint:ignore ST1005 the message starts with the exported Config field it names
+		errs = append(errs, fmt.Errorf("MinSamples %d: want 1 or more", c.MinSamples))
 	}
 	if c.Cooldown < 0 {
 		//lint:ignore ST1005 the message starts with the exported Config field it names

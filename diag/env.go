@@ -36,6 +36,7 @@ var EnvVars = []EnvVar{
 	{"DIAGKIT_CGO_THRESHOLD", "CgoThreshold", "25%", "warn above this cgo share (off: never)", setShare(func(c *Config) *float64 { return &c.CgoThreshold })},
 	{"DIAGKIT_CGO_RATE_THRESHOLD", "CgoCallRateThreshold", "100000", "warn above this many cgo calls/s (off: never)", setRate(func(c *Config) *float64 { return &c.CgoCallRateThreshold })},
 	{"DIAGKIT_SCHED_P99_THRESHOLD", "SchedLatencyThreshold", "10ms", "warn above this p99 scheduling latency (off: never)", setThresholdDuration(func(c *Config) *time.Duration { return &c.SchedLatencyThreshold })},
+	{"DIAGKIT_MIN_SAMPLES", "MinSamples", "100", "CPU samples a window needs before its shares can warn", setInt(func(c *Config) *int { return &c.MinSamples })},
 	{"DIAGKIT_COOLDOWN", "Cooldown", "10m", "quiet time after a warning while the problem lasts", setDuration(func(c *Config) *time.Duration { return &c.Cooldown })},
 	{"DIAGKIT_MAX_PROFILE_SECONDS", "MaxProfileSeconds", "60", "upper bound for ?seconds= on profile endpoints", setInt(func(c *Config) *int { return &c.MaxProfileSeconds })},
 	{"DIAGKIT_MAX_CONCURRENT_PROFILES", "MaxConcurrentProfiles", "4", "expensive requests (profile, trace, deltas, symbol POST) at once; more get 429", setInt(func(c *Config) *int { return &c.MaxConcurrentProfiles })},
