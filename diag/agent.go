@@ -19,6 +19,7 @@ import (
 	"github.com/diagkit/diagkit/diag/internal/cpuhub"
 	"github.com/diagkit/diagkit/diag/internal/pprofhttp"
 	"github.com/diagkit/diagkit/diag/internal/procstat"
+	"github.com/diagkit/diagkit/internal/doctor"
 )
 
 // Agent samples CPU profiles periodically, analyzes them, logs warnings and
@@ -52,6 +53,13 @@ type Agent struct {
 	// lastScrape is when the latest analyzed scrape window ended.
 	lastScrape time.Time
 	started    time.Time
+
+	doctorMu     sync.Mutex // serializes Doctor; guards its caches
+	doctorAt     time.Time
+	doctorReport api.DoctorReport
+	lockedAt     time.Time // when the goroutine dump was last read
+	locked       *doctor.Locked
+	lockedWhy    string
 }
 
 // Start validates cfg, starts the periodic analysis and, unless cfg.Addr is

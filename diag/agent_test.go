@@ -308,7 +308,7 @@ func TestTokenProtectsEveryEndpoint(t *testing.T) {
 	}
 	paths := []string{"/debug/pprof/", "/debug/pprof/profile?seconds=1", "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1",
 		"/debug/pprof/cmdline", "/debug/pprof/symbol", "/debug/pprof/allocs", "/debug/pprof/block", "/debug/pprof/mutex",
-		"/debug/pprof/threadcreate", "/debug/pprof/trace?seconds=1", PathReport, PathHistory, PathStatus, PathMetrics}
+		"/debug/pprof/threadcreate", "/debug/pprof/trace?seconds=1", PathReport, PathHistory, PathStatus, PathMetrics, PathDoctor}
 	for _, p := range paths {
 		t.Run(p, func(t *testing.T) {
 			status, _ := get(t, base+p)

@@ -2,11 +2,12 @@ package diag
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/doctor"
+	"github.com/diagkit/diagkit/internal/stats"
 	"github.com/diagkit/diagkit/internal/units"
 )
 
@@ -26,7 +27,7 @@ const (
 // of recent windows. It is pure: no clock, no logging.
 func evaluate(r *analysis.Report, c api.Context, cfg Config, baseline []float64) []api.Warning {
 	var out []api.Warning
-	if t := cfg.AsyncPreemptThreshold; t >= 0 && shareAbove(r.Shares.AsyncPreempt, r.Samples, t, cfg.MinSamples) {
+	if t := cfg.AsyncPreemptThreshold; t >= 0 && stats.ShareAbove(r.Shares.AsyncPreempt, r.Samples, t, cfg.MinSamples) {
 		causes := contentionCauses(c, baseline)
 		if len(causes) == 0 {
 			causes = []string{"no CPU contention in the process context: the interrupted functions are long loops without function calls"}
@@ -36,7 +37,7 @@ func evaluate(r *analysis.Report, c api.Context, cfg Config, baseline []float64)
 			Causes: causes, Functions: funcNames(r.TopPreempted, false),
 		})
 	}
-	if t := cfg.CgoThreshold; t >= 0 && shareAbove(r.Shares.Cgo, r.Samples, t, cfg.MinSamples) {
+	if t := cfg.CgoThreshold; t >= 0 && stats.ShareAbove(r.Shares.Cgo, r.Samples, t, cfg.MinSamples) {
 		out = append(out, api.Warning{
 			Kind: api.WarnCgoShare, Value: r.Shares.Cgo, Threshold: t,
 			Causes: cgoCauses(r, c), Functions: funcNames(r.TopCgoCalls, true),
@@ -61,35 +62,11 @@ func evaluate(r *analysis.Report, c api.Context, cfg Config, baseline []float64)
 	return out
 }
 
-// shareAbove reports whether a share measured on n samples is above the
-// threshold t with 95 % confidence: n is at least minSamples and the lower
-// bound of the share's Wilson score interval is above t. A sample or two in
-// a window, such as the garbage collector preempting an ordinary goroutine
-// to scan its stack, is then not mistaken for a pattern, while a share well
-// above t warns at once: 3 in 100 samples, or 20 in 1,000, is enough
-// against a 1 % threshold.
-func shareAbove(share float64, n int64, t float64, minSamples int) bool {
-	if share <= t || n < int64(minSamples) || n <= 0 {
-		return false
-	}
-	return wilsonLower(share, float64(n)) > t
-}
-
-// wilsonLower is the lower bound of the 95 % Wilson score interval of a
-// proportion p observed in n trials.
-func wilsonLower(p, n float64) float64 {
-	const z = 1.96
-	z2 := z * z
-	centre := p + z2/(2*n)
-	spread := z * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
-	return (centre - spread) / (1 + z2/n)
-}
-
 // contentionCauses reads why goroutines may be fighting for CPU, most telling
 // first.
 func contentionCauses(c api.Context, baseline []float64) []string {
 	var causes []string
-	if c.CgroupCPULimit != nil && float64(c.GOMAXPROCS) > math.Ceil(*c.CgroupCPULimit) {
+	if c.CgroupCPULimit != nil && c.GOMAXPROCS > doctor.DefaultGOMAXPROCS(*c.CgroupCPULimit, c.NumCPU) {
 		causes = append(causes, fmt.Sprintf("GOMAXPROCS %d > cgroup limit %s CPUs: set GOMAXPROCS to the quota (Go 1.25+ does by default; check for an override)",
 			c.GOMAXPROCS, trimFloat(*c.CgroupCPULimit)))
 	}

@@ -41,6 +41,7 @@
 //	/debug/diag/report       the latest window report (api.WindowReport)
 //	/debug/diag/history      recent window reports, oldest first (?n=N)
 //	/debug/diag/status       configuration and counters (Status)
+//	/debug/diag/doctor       the tuning guide's checklist for this process (Agent.Doctor)
 //	/debug/diag/metrics      Prometheus metrics (see Metrics below)
 //
 // Pull mode: a CPU profile someone scrapes from /debug/pprof/profile

@@ -50,6 +50,7 @@ func (a *Agent) newHandler() http.Handler {
 	mux.HandleFunc(PathReport, a.serveReport)
 	mux.HandleFunc(PathHistory, a.serveHistory)
 	mux.HandleFunc(PathStatus, a.serveStatus)
+	mux.HandleFunc(PathDoctor, a.serveDoctor)
 	mux.Handle(PathMetrics, a.metricsHandler())
 	var h http.Handler = mux
 	if a.cfg.Token != "" {
@@ -202,6 +203,13 @@ type Status struct {
 	// ProfilesRejected counts those answered 429 (MaxConcurrentProfiles).
 	ProfilesInFlight int    `json:"profiles_in_flight"`
 	ProfilesRejected uint64 `json:"profiles_rejected"`
+}
+
+func (a *Agent) serveDoctor(w http.ResponseWriter, r *http.Request) {
+	if !allowGet(w, r) {
+		return
+	}
+	serveJSON(w, a.Doctor())
 }
 
 func (a *Agent) serveStatus(w http.ResponseWriter, r *http.Request) {

@@ -21,6 +21,7 @@ const (
 // constructor here.
 var commands = []func() *cobra.Command{
 	newPreemptShareCmd,
+	newDoctorCmd,
 	newVersionCmd,
 	newWatchCmd,
 }

@@ -1,0 +1,534 @@
+// Package doctor checks the preemption tuning guide's checklist against what
+// is known of one process: its runtime settings, its environment and its
+// analyzed CPU profiles. The agent fills Facts from inside the process;
+// diagctl fills what it can from a plain net/http/pprof server. Run is pure:
+// no clock, no I/O.
+package doctor
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/diagkit/diagkit/diag/analysis"
+	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/stats"
+	"github.com/diagkit/diagkit/internal/units"
+)
+
+// Sources of a report.
+const (
+	SourceAgent = "agent" // the diagkit agent inside the process
+	SourcePprof = "pprof" // a plain net/http/pprof server
+	SourceFile  = "file"  // a saved CPU profile
+)
+
+// Facts is what is known of a process. Nil pointers and zero values are
+// unknown: a check that needs them says so.
+type Facts struct {
+	// Source is one of the Source* constants.
+	Source string
+
+	// GoVersion is runtime.Version() of the process ("go1.26.8"). When only
+	// a lower bound is known (a trace's format version), set GoAtLeast.
+	GoVersion string
+	GoAtLeast bool
+	// GoVersionFrom says where GoVersion comes from when it is not the
+	// process's own report, e.g. "execution trace format".
+	GoVersionFrom string
+
+	GOMAXPROCS int
+	NumCPU     int
+	// CgroupRead is true when the process's cgroup was looked at, so a nil
+	// CgroupCPULimit means "no limit" rather than "unknown".
+	CgroupRead             bool
+	CgroupCPULimit         *float64
+	CgroupPeriods          *int64
+	CgroupThrottledPeriods *int64
+
+	AsyncPreemptOff *bool
+
+	// GOGC is the GC percent (negative: off); MemoryLimit the soft memory
+	// limit in bytes (math.MaxInt64: none).
+	GOGC          *int64
+	MemoryLimit   *int64
+	GCCPUFraction *float64
+	// GCFrom says what GCCPUFraction covers, e.g. "since the process
+	// started".
+	GCFrom string
+
+	// OSThreads is the number of OS threads the process has now;
+	// ThreadsCreated how many it created (the threadcreate profile).
+	OSThreads      *int64
+	ThreadsCreated *int64
+	// Locked describes the goroutines locked to their OS thread; nil when
+	// no goroutine dump was read, LockedUnknown then saying why.
+	Locked        *Locked
+	LockedUnknown string
+
+	// Profile is the merged analysis of recent CPU profiles; nil when none.
+	Profile *Profile
+	// CgoCallsPerSecond is the Go→C call rate over the profiled windows.
+	CgoCallsPerSecond *float64
+	// Sched is the scheduling latency; SchedFrom says what it was measured
+	// over, e.g. "worst of 6 windows" or "1s execution trace".
+	Sched     *api.Latency
+	SchedFrom string
+}
+
+// Locked is what a goroutine dump tells of runtime.LockOSThread.
+type Locked struct {
+	// Goroutines is how many goroutines are locked to their thread.
+	Goroutines int
+	// Where lists up to a few of them: the function each is in and the
+	// function that started it.
+	Where []string
+}
+
+// Profile is the merge of one or more analyzed CPU profiles.
+type Profile struct {
+	Windows    int
+	Samples    int64
+	CPUSeconds float64
+	// Shares of the merged CPU time.
+	AsyncPreempt float64
+	Cgo          float64
+	CgoCrossing  float64
+	// TopPreempted and TopCgoCalls are merged by function, most CPU first.
+	TopPreempted []analysis.FuncStat
+	TopCgoCalls  []analysis.FuncStat
+}
+
+// Thresholds are the figures the checks compare with; the agent passes its
+// configured ones, diagctl its flags.
+type Thresholds struct {
+	AsyncPreempt float64 // share, e.g. 0.01
+	Cgo          float64 // share of CPU in cgo (C and crossing)
+	CgoCallRate  float64 // calls per second
+	SchedLatency float64 // seconds, p99
+	MinSamples   int
+}
+
+// DefaultThresholds are the agent's defaults.
+var DefaultThresholds = Thresholds{AsyncPreempt: 0.01, Cgo: 0.25, CgoCallRate: 100_000, SchedLatency: 0.010, MinSamples: 100}
+
+// LatestGoMinor is the newest Go release (1.N) this version of diagkit knows
+// of. The newer of it and the Go that built the checker counts as the latest
+// release: the Go team supports that one and the one before it.
+const LatestGoMinor = 26
+
+// minGuideMinor is the checklist's "I am on Go 1.20+".
+const minGuideMinor = 20
+
+// Run checks every item of the checklist, in its order.
+func Run(f Facts, th Thresholds) api.DoctorReport {
+	checks := []api.Check{
+		goVersion(f),
+		gomaxprocs(f),
+		asyncPreemptOff(f),
+		asyncPreemptShare(f, th),
+		cgo(f, th),
+		lockOSThread(f),
+		schedLatency(f, th),
+		gogc(f),
+		hotLoops(f, th),
+	}
+	r := api.DoctorReport{Schema: api.DoctorSchema, Source: f.Source, Checks: checks}
+	if f.Profile != nil {
+		r.Windows = f.Profile.Windows
+	}
+	for _, c := range checks {
+		switch c.Status {
+		case api.StatusPass:
+			r.Counts.Pass++
+		case api.StatusWarn:
+			r.Counts.Warn++
+		case api.StatusFail:
+			r.Counts.Fail++
+		default:
+			r.Counts.Unknown++
+		}
+	}
+	return r
+}
+
+func check(id, title, advice string) api.Check {
+	return api.Check{ID: id, Title: title, Advice: advice, Status: api.StatusUnknown, Evidence: []string{}}
+}
+
+func unknown(c api.Check, why string) api.Check {
+	c.Status = api.StatusUnknown
+	c.Evidence = append(c.Evidence, why)
+	return c
+}
+
+func set(c api.Check, status string, evidence ...string) api.Check {
+	c.Status = status
+	c.Evidence = append(c.Evidence, evidence...)
+	return c
+}
+
+// ParseGoMinor returns N of a "go1.N[.P|rcR|betaB]" version, and whether
+// it is a development build ("devel go1.27-…"). ok is false when v names no
+// Go 1.N release.
+func ParseGoMinor(v string) (minor int, devel, ok bool) {
+	v = strings.TrimSpace(v)
+	if rest, found := strings.CutPrefix(v, "devel "); found {
+		devel = true
+		v = rest
+	}
+	v, found := strings.CutPrefix(v, "go1.")
+	if !found {
+		return 0, devel, false
+	}
+	end := 0
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	if end == 0 || end > 4 {
+		return 0, devel, false
+	}
+	n, err := strconv.Atoi(v[:end])
+	if err != nil {
+		return 0, devel, false
+	}
+	return n, devel, true
+}
+
+// latestMinor is the newest release the checker knows of.
+func latestMinor() int {
+	latest := LatestGoMinor
+	if n, _, ok := ParseGoMinor(runtime.Version()); ok && n > latest {
+		latest = n
+	}
+	return latest
+}
+
+func goVersion(f Facts) api.Check {
+	c := check(api.CheckGoVersion, "Go is a recent, supported release",
+		"Stay on a supported Go release (the latest two): each one improves preemption, cgo and the scheduler; re-benchmark before you upgrade production.")
+	if f.GoVersion == "" {
+		return unknown(c, "the Go version is not exposed by "+sourceName(f.Source))
+	}
+	minor, devel, ok := ParseGoMinor(f.GoVersion)
+	if !ok {
+		return unknown(c, fmt.Sprintf("unrecognized Go version %q", f.GoVersion))
+	}
+	latest := latestMinor()
+	ev := "Go " + f.GoVersion
+	if f.GoAtLeast {
+		ev = fmt.Sprintf("Go %s or later", f.GoVersion)
+	}
+	if f.GoVersionFrom != "" {
+		ev += " (from the " + f.GoVersionFrom + ")"
+	}
+	supported := fmt.Sprintf("supported releases: go1.%d and go1.%d", latest, latest-1)
+	switch {
+	case devel:
+		return set(c, api.StatusWarn, ev, "a development build: pin a release in production")
+	case minor >= latest-1:
+		return set(c, api.StatusPass, ev, supported)
+	case f.GoAtLeast:
+		// Only a lower bound: the process may be newer.
+		return set(c, api.StatusUnknown, ev, supported, "the exact version is not exposed by "+sourceName(f.Source))
+	case minor < minGuideMinor:
+		return set(c, api.StatusFail, ev, fmt.Sprintf("older than Go 1.%d, the guide's minimum", minGuideMinor), supported)
+	default:
+		return set(c, api.StatusWarn, ev, "no longer supported by the Go team: no security fixes", supported)
+	}
+}
+
+// DefaultGOMAXPROCS is what Go 1.25+ sets GOMAXPROCS to by default under a
+// cgroup CPU limit: the limit rounded up, at least 2, at most NumCPU.
+func DefaultGOMAXPROCS(limit float64, numCPU int) int {
+	n := max(int(math.Ceil(limit)), 2)
+	if numCPU > 0 && n > numCPU {
+		n = numCPU
+	}
+	return n
+}
+
+func gomaxprocs(f Facts) api.Check {
+	c := check(api.CheckGOMAXPROCS, "GOMAXPROCS fits the CPUs the process may use",
+		"Let GOMAXPROCS follow the cgroup CPU limit (Go 1.25+ does by default; older Go: go.uber.org/automaxprocs) and remove any GOMAXPROCS override above it.")
+	if f.GOMAXPROCS <= 0 {
+		return unknown(c, "GOMAXPROCS is not exposed by "+sourceName(f.Source))
+	}
+	ev := []string{fmt.Sprintf("GOMAXPROCS %d", f.GOMAXPROCS)}
+	if f.NumCPU > 0 {
+		ev = append(ev, fmt.Sprintf("%d CPUs (runtime.NumCPU)", f.NumCPU))
+	}
+	var throttled float64
+	if f.CgroupThrottledPeriods != nil && f.CgroupPeriods != nil && *f.CgroupPeriods > 0 {
+		throttled = float64(*f.CgroupThrottledPeriods) / float64(*f.CgroupPeriods)
+		ev = append(ev, fmt.Sprintf("throttled in %d of %d cgroup periods", *f.CgroupThrottledPeriods, *f.CgroupPeriods))
+	}
+	switch {
+	case f.CgroupCPULimit != nil:
+		limit := *f.CgroupCPULimit
+		want := DefaultGOMAXPROCS(limit, f.NumCPU)
+		ev = append(ev, fmt.Sprintf("cgroup CPU limit %s CPUs", trimFloat(limit)))
+		if f.GOMAXPROCS > want {
+			return set(c, api.StatusFail, append(ev, fmt.Sprintf("GOMAXPROCS above %d, what the limit allows: threads are throttled and preempted", want))...)
+		}
+	case f.CgroupRead:
+		ev = append(ev, "no cgroup CPU limit")
+	default:
+		ev = append(ev, "cgroup CPU limit unknown")
+	}
+	if f.NumCPU > 0 && f.GOMAXPROCS > f.NumCPU {
+		return set(c, api.StatusFail, append(ev, "GOMAXPROCS above the CPUs: more runnable threads than CPUs to run them")...)
+	}
+	if throttled > 0.1 {
+		return set(c, api.StatusWarn, append(ev, fmt.Sprintf("%.0f%% of periods throttled: the process needs more CPU than its quota", 100*throttled))...)
+	}
+	if f.CgroupCPULimit == nil && !f.CgroupRead && f.NumCPU <= 0 {
+		return unknown(c, "neither the CPU count nor the cgroup limit is known")
+	}
+	return set(c, api.StatusPass, ev...)
+}
+
+func asyncPreemptOff(f Facts) api.Check {
+	c := check(api.CheckAsyncPreemptOff, "async preemption is on (no GODEBUG=asyncpreemptoff=1)",
+		"Never set GODEBUG=asyncpreemptoff=1 in production: it is a debugging tool, and loops without calls then stall the GC and the scheduler.")
+	if f.AsyncPreemptOff == nil {
+		return unknown(c, "GODEBUG is not exposed by "+sourceName(f.Source))
+	}
+	if *f.AsyncPreemptOff {
+		return set(c, api.StatusFail, "asyncpreemptoff=1 (GODEBUG or the binary's //go:debug default)")
+	}
+	return set(c, api.StatusPass, "asyncpreemptoff not set")
+}
+
+func profileEvidence(p *Profile) string {
+	return fmt.Sprintf("%d samples (%s CPU) over %d %s", p.Samples, units.FormatSeconds(p.CPUSeconds), p.Windows, plural(p.Windows, "profile", "profiles"))
+}
+
+func asyncPreemptShare(f Facts, th Thresholds) api.Check {
+	c := check(api.CheckAsyncPreemptShare, fmt.Sprintf("async preemption under %s of CPU", pct(th.AsyncPreempt)),
+		"Above 1 %, preemption is unusually frequent: check GOMAXPROCS against the CPUs, goroutines competing for Ps, and loops that never reach a function call.")
+	p := f.Profile
+	if p == nil || p.Samples == 0 {
+		return unknown(c, "no CPU profile analyzed yet")
+	}
+	ev := []string{fmt.Sprintf("runtime.asyncPreempt %s of CPU", pct(p.AsyncPreempt)), profileEvidence(p)}
+	switch {
+	case p.Samples < int64(th.MinSamples):
+		return set(c, api.StatusUnknown, append(ev, fmt.Sprintf("fewer than %d samples: too few to judge", th.MinSamples))...)
+	case stats.ShareAbove(p.AsyncPreempt, p.Samples, th.AsyncPreempt, th.MinSamples):
+		return set(c, api.StatusFail, ev...)
+	case p.AsyncPreempt > th.AsyncPreempt:
+		return set(c, api.StatusWarn, append(ev, "above the threshold, but not by more than sampling noise")...)
+	}
+	return set(c, api.StatusPass, ev...)
+}
+
+func cgo(f Facts, th Thresholds) api.Check {
+	c := check(api.CheckCgo, "cgo calls are short or batched",
+		"Batch short C calls into fewer, larger ones: each crossing costs ~200 ns and cannot be preempted; keep long C calls off latency-sensitive paths.")
+	p := f.Profile
+	if p == nil && f.CgoCallsPerSecond == nil {
+		return unknown(c, "no CPU profile analyzed and no cgo call count")
+	}
+	var ev []string
+	if f.CgoCallsPerSecond != nil {
+		ev = append(ev, fmt.Sprintf("%.0f cgo calls/s", *f.CgoCallsPerSecond))
+	}
+	if p != nil && p.Samples > 0 {
+		ev = append(ev, fmt.Sprintf("cgo %s of CPU, of it crossing overhead %s", pct(p.Cgo), pct(p.CgoCrossing)))
+		for _, s := range p.TopCgoCalls[:min(len(p.TopCgoCalls), 3)] {
+			ev = append(ev, fmt.Sprintf("call site %s → %s: %s", s.Function, s.CFunction, pct(s.Share)))
+		}
+	}
+	if p != nil && p.Samples > 0 && p.Samples < int64(th.MinSamples) && f.CgoCallsPerSecond == nil {
+		return set(c, api.StatusUnknown, append(ev, fmt.Sprintf("fewer than %d samples: too few to judge", th.MinSamples))...)
+	}
+	switch {
+	case p != nil && stats.ShareAbove(p.CgoCrossing, p.Samples, 0.01, th.MinSamples):
+		return set(c, api.StatusFail, append(ev, "crossing overhead above 1 % of CPU: many short calls")...)
+	case f.CgoCallsPerSecond != nil && th.CgoCallRate >= 0 && *f.CgoCallsPerSecond > th.CgoCallRate:
+		return set(c, api.StatusWarn, append(ev, fmt.Sprintf("above %.0f calls/s", th.CgoCallRate))...)
+	case p != nil && th.Cgo >= 0 && stats.ShareAbove(p.Cgo, p.Samples, th.Cgo, th.MinSamples):
+		return set(c, api.StatusWarn, append(ev, fmt.Sprintf("above %s of CPU in C: long calls the scheduler cannot preempt", pct(th.Cgo)))...)
+	}
+	if len(ev) == 0 {
+		return unknown(c, "no CPU samples")
+	}
+	return set(c, api.StatusPass, ev...)
+}
+
+func lockOSThread(f Facts) api.Check {
+	c := check(api.CheckLockOSThread, "LockOSThread is used sparingly",
+		"Every goroutine locked to its thread pins an OS thread the runtime cannot reuse: keep runtime.LockOSThread to what needs it (OpenGL, some C libraries, per-thread syscalls) and unlock when done.")
+	if f.Locked == nil {
+		why := f.LockedUnknown
+		if why == "" {
+			why = "no goroutine dump read"
+		}
+		return unknown(c, why)
+	}
+	var ev []string
+	ev = append(ev, fmt.Sprintf("%d %s locked to an OS thread", f.Locked.Goroutines, plural(f.Locked.Goroutines, "goroutine", "goroutines")))
+	if f.OSThreads != nil {
+		ev = append(ev, fmt.Sprintf("%d OS threads", *f.OSThreads))
+	}
+	if f.ThreadsCreated != nil {
+		ev = append(ev, fmt.Sprintf("%d threads created (threadcreate profile)", *f.ThreadsCreated))
+	}
+	if f.GOMAXPROCS > 0 {
+		ev = append(ev, fmt.Sprintf("GOMAXPROCS %d", f.GOMAXPROCS))
+	}
+	for _, w := range f.Locked.Where {
+		ev = append(ev, "locked: "+w)
+	}
+	switch {
+	case f.Locked.Goroutines == 0:
+		return set(c, api.StatusPass, ev...)
+	case f.GOMAXPROCS > 0 && f.Locked.Goroutines > f.GOMAXPROCS:
+		return set(c, api.StatusFail, append(ev, "more locked goroutines than Ps: each holds an OS thread of its own")...)
+	}
+	return set(c, api.StatusWarn, append(ev, "audit these: are they needed?")...)
+}
+
+func schedLatency(f Facts, th Thresholds) api.Check {
+	c := check(api.CheckSchedLatency, fmt.Sprintf("scheduling latency p99 under %s", units.FormatSeconds(th.SchedLatency)),
+		"Goroutines waiting long to run point at CPU contention: too few CPUs for the work, GOMAXPROCS above the quota, or long non-preemptible work.")
+	if f.Sched == nil {
+		return unknown(c, "scheduling latency is not exposed by "+sourceName(f.Source))
+	}
+	ev := fmt.Sprintf("p50 %s, p99 %s, p999 %s", units.FormatSeconds(f.Sched.P50), units.FormatSeconds(f.Sched.P99), units.FormatSeconds(f.Sched.P999))
+	if f.SchedFrom != "" {
+		ev += " (" + f.SchedFrom + ")"
+	}
+	switch {
+	case th.SchedLatency >= 0 && f.Sched.P99 > th.SchedLatency:
+		return set(c, api.StatusFail, ev)
+	case f.Sched.P99 > th.SchedLatency/10:
+		return set(c, api.StatusWarn, ev, fmt.Sprintf("above %s, a tenth of the threshold", units.FormatSeconds(th.SchedLatency/10)))
+	}
+	return set(c, api.StatusPass, ev)
+}
+
+func gogc(f Facts) api.Check {
+	c := check(api.CheckGOGC, "GOGC is set thoughtfully",
+		"Too low a GOGC collects too often, too high (or off without GOMEMLIMIT) lets the heap grow; latency-sensitive services often start at GOGC=50..100 with a GOMEMLIMIT.")
+	var ev []string
+	noLimit := f.MemoryLimit == nil || *f.MemoryLimit == math.MaxInt64
+	if f.GOGC != nil {
+		if *f.GOGC < 0 {
+			ev = append(ev, "GOGC off")
+		} else {
+			ev = append(ev, fmt.Sprintf("GOGC %d", *f.GOGC))
+		}
+	}
+	if f.MemoryLimit != nil {
+		if noLimit {
+			ev = append(ev, "no GOMEMLIMIT")
+		} else {
+			ev = append(ev, "GOMEMLIMIT "+bytesString(*f.MemoryLimit))
+		}
+	}
+	if f.GCCPUFraction != nil {
+		e := fmt.Sprintf("GC %s of CPU", pct(*f.GCCPUFraction))
+		if f.GCFrom != "" {
+			e += " (" + f.GCFrom + ")"
+		}
+		ev = append(ev, e)
+	}
+	if len(ev) == 0 {
+		return unknown(c, "GOGC is not exposed by "+sourceName(f.Source))
+	}
+	switch {
+	case f.GOGC != nil && *f.GOGC < 0 && f.MemoryLimit != nil && noLimit:
+		return set(c, api.StatusFail, append(ev, "the GC never runs: the heap grows without bound")...)
+	case f.GCCPUFraction != nil && *f.GCCPUFraction > 0.25:
+		return set(c, api.StatusWarn, append(ev, "the GC uses over a quarter of the CPU: raise GOGC or reduce allocation")...)
+	case f.GOGC != nil && *f.GOGC >= 0 && *f.GOGC < 25:
+		return set(c, api.StatusWarn, append(ev, "GOGC under 25: collections are frequent")...)
+	case f.GOGC == nil:
+		return set(c, api.StatusUnknown, append(ev, "GOGC itself is not exposed by "+sourceName(f.Source))...)
+	}
+	return set(c, api.StatusPass, ev...)
+}
+
+func hotLoops(f Facts, th Thresholds) api.Check {
+	c := check(api.CheckHotLoops, "hot loops reach a function call",
+		"Give loops that run long without calls a preemption point: a small //go:noinline call per iteration, or chunk the work (e.g. 1024 items) and check ctx.Done() between chunks.")
+	p := f.Profile
+	if p == nil || p.Samples == 0 {
+		return unknown(c, "no CPU profile analyzed yet")
+	}
+	if p.Samples < int64(th.MinSamples) {
+		return unknownWith(c, profileEvidence(p), fmt.Sprintf("fewer than %d samples: too few to judge", th.MinSamples))
+	}
+	var ev []string
+	worst := api.StatusPass
+	for _, s := range p.TopPreempted[:min(len(p.TopPreempted), 5)] {
+		where := s.Function
+		if s.File != "" {
+			where += fmt.Sprintf(" %s:%d", s.File, s.Line)
+		}
+		ev = append(ev, fmt.Sprintf("%s interrupted by async preemption: %s of CPU", where, pct(s.Share)))
+		switch {
+		case stats.ShareAbove(s.Share, p.Samples, th.AsyncPreempt, th.MinSamples):
+			worst = api.StatusFail
+		case s.Share > th.AsyncPreempt/10 && worst == api.StatusPass:
+			worst = api.StatusWarn
+		}
+	}
+	if len(ev) == 0 {
+		ev = append(ev, "no function was interrupted by async preemption")
+	}
+	return set(c, worst, append(ev, profileEvidence(p))...)
+}
+
+func unknownWith(c api.Check, ev ...string) api.Check {
+	return set(c, api.StatusUnknown, ev...)
+}
+
+func sourceName(source string) string {
+	switch source {
+	case SourcePprof:
+		return "net/http/pprof"
+	case SourceFile:
+		return "a saved CPU profile"
+	}
+	return "this source"
+}
+
+func pct(share float64) string {
+	p := 100 * share
+	switch {
+	case p == 0:
+		return "0%"
+	case p < 0.1:
+		return fmt.Sprintf("%.3f%%", p)
+	case p < 10:
+		return fmt.Sprintf("%.2f%%", p)
+	}
+	return fmt.Sprintf("%.1f%%", p)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func trimFloat(f float64) string { return strconv.FormatFloat(f, 'g', 3, 64) }
+
+func bytesString(b int64) string {
+	const unit = 1 << 10
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := int64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}
