@@ -141,6 +141,12 @@ func statusError(u string, resp *http.Response, body []byte, what string) error 
 		return &codedError{exitAuth, fmt.Errorf("%s: %s: not authorized (%s)", u, resp.Status, hint)}
 	case code == http.StatusNotFound:
 		return &codedError{exitError, fmt.Errorf("%s: 404: no %s there (is this a Go server with net/http/pprof or the diagkit agent, and the right prefix?)", u, what)}
+	case code == http.StatusTooManyRequests:
+		retry := ""
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			retry = " after " + ra + " s"
+		}
+		return &codedError{exitBusy, fmt.Errorf("%s: 429: the target is serving as many profiles as it allows (MaxConcurrentProfiles); retry%s", u, retry)}
 	case isBusy(code, text):
 		return &codedError{exitBusy, fmt.Errorf("%s: the target's CPU profiler is busy (someone else is profiling it): %s; retry later", u, text)}
 	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:

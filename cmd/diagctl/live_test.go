@@ -128,6 +128,11 @@ func TestLiveTargets(t *testing.T) {
 		{"net/http/pprof profiler busy", notFound,
 			respond(500, "text/plain", []byte("Could not enable CPU profiling: cpu profiling already in use")), nil, exitBusy,
 			[]string{"CPU profiler is busy"}},
+		{"too many profiles at once", notFound, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "7")
+			respond(429, "text/plain", []byte("429 too many profile requests at once"))(w, r)
+		}, nil, exitBusy,
+			[]string{"429: the target is serving as many profiles as it allows", "retry after 7 s"}},
 		{"server error", notFound, respond(500, "text/plain", []byte("boom")), nil, exitError,
 			[]string{"500 Internal Server Error: boom"}},
 		{"proxy cannot reach the target", notFound, respond(502, "text/html", []byte("<html>Bad Gateway</html>")), nil, exitUnreachable,
