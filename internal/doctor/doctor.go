@@ -307,8 +307,8 @@ func profileEvidence(p *Profile) string {
 }
 
 func asyncPreemptShare(f Facts, th Thresholds) api.Check {
-	c := check(api.CheckAsyncPreemptShare, fmt.Sprintf("async preemption under %s of CPU", pct(th.AsyncPreempt)),
-		"Above 1 %, preemption is unusually frequent: check GOMAXPROCS against the CPUs, goroutines competing for Ps, and loops that never reach a function call.")
+	c := check(api.CheckAsyncPreemptShare, thresholdTitle("async preemption under %s of CPU", th.AsyncPreempt >= 0, pct(th.AsyncPreempt)),
+		"Above the threshold (the guide's is 1 %), preemption is unusually frequent: check GOMAXPROCS against the CPUs, goroutines competing for Ps, and loops that never reach a function call.")
 	p := f.Profile
 	if p == nil || p.Samples == 0 {
 		return unknown(c, "no CPU profile analyzed yet")
@@ -317,9 +317,9 @@ func asyncPreemptShare(f Facts, th Thresholds) api.Check {
 	switch {
 	case p.Samples < int64(th.MinSamples):
 		return set(c, api.StatusUnknown, append(ev, fmt.Sprintf("fewer than %d samples: too few to judge", th.MinSamples))...)
-	case stats.ShareAbove(p.AsyncPreempt, p.Samples, th.AsyncPreempt, th.MinSamples):
+	case th.AsyncPreempt >= 0 && stats.ShareAbove(p.AsyncPreempt, p.Samples, th.AsyncPreempt, th.MinSamples):
 		return set(c, api.StatusFail, ev...)
-	case p.AsyncPreempt > th.AsyncPreempt:
+	case th.AsyncPreempt >= 0 && p.AsyncPreempt > th.AsyncPreempt:
 		return set(c, api.StatusWarn, append(ev, "above the threshold, but not by more than sampling noise")...)
 	}
 	return set(c, api.StatusPass, ev...)
@@ -393,10 +393,13 @@ func lockOSThread(f Facts) api.Check {
 }
 
 func schedLatency(f Facts, th Thresholds) api.Check {
-	c := check(api.CheckSchedLatency, fmt.Sprintf("scheduling latency p99 under %s", units.FormatSeconds(th.SchedLatency)),
+	c := check(api.CheckSchedLatency, thresholdTitle("scheduling latency p99 under %s", th.SchedLatency >= 0, units.FormatSeconds(th.SchedLatency)),
 		"Goroutines waiting long to run point at CPU contention: too few CPUs for the work, GOMAXPROCS above the quota, or long non-preemptible work.")
 	if f.Sched == nil {
 		return unknown(c, "scheduling latency is not exposed by "+sourceName(f.Source))
+	}
+	if f.Sched.Count == 0 {
+		return unknown(c, "no scheduling event observed")
 	}
 	ev := fmt.Sprintf("p50 %s, p99 %s, p999 %s", units.FormatSeconds(f.Sched.P50), units.FormatSeconds(f.Sched.P99), units.FormatSeconds(f.Sched.P999))
 	if f.SchedFrom != "" {
@@ -405,7 +408,7 @@ func schedLatency(f Facts, th Thresholds) api.Check {
 	switch {
 	case th.SchedLatency >= 0 && f.Sched.P99 > th.SchedLatency:
 		return set(c, api.StatusFail, ev)
-	case f.Sched.P99 > th.SchedLatency/10:
+	case th.SchedLatency >= 0 && f.Sched.P99 > th.SchedLatency/10:
 		return set(c, api.StatusWarn, ev, fmt.Sprintf("above %s, a tenth of the threshold", units.FormatSeconds(th.SchedLatency/10)))
 	}
 	return set(c, api.StatusPass, ev)
@@ -443,6 +446,8 @@ func gogc(f Facts) api.Check {
 	switch {
 	case f.GOGC != nil && *f.GOGC < 0 && f.MemoryLimit != nil && noLimit:
 		return set(c, api.StatusFail, append(ev, "the GC never runs: the heap grows without bound")...)
+	case f.GOGC != nil && *f.GOGC < 0 && f.MemoryLimit == nil:
+		return set(c, api.StatusWarn, append(ev, "GOGC off, and whether a GOMEMLIMIT bounds the heap is unknown")...)
 	case f.GCCPUFraction != nil && *f.GCCPUFraction > 0.25:
 		return set(c, api.StatusWarn, append(ev, "the GC uses over a quarter of the CPU: raise GOGC or reduce allocation")...)
 	case f.GOGC != nil && *f.GOGC >= 0 && *f.GOGC < 25:
@@ -472,9 +477,9 @@ func hotLoops(f Facts, th Thresholds) api.Check {
 		}
 		ev = append(ev, fmt.Sprintf("%s interrupted by async preemption: %s of CPU", where, pct(s.Share)))
 		switch {
-		case stats.ShareAbove(s.Share, p.Samples, th.AsyncPreempt, th.MinSamples):
+		case th.AsyncPreempt >= 0 && stats.ShareAbove(s.Share, p.Samples, th.AsyncPreempt, th.MinSamples):
 			worst = api.StatusFail
-		case s.Share > th.AsyncPreempt/10 && worst == api.StatusPass:
+		case th.AsyncPreempt >= 0 && stats.ShareAbove(s.Share, p.Samples, th.AsyncPreempt/10, th.MinSamples) && worst == api.StatusPass:
 			worst = api.StatusWarn
 		}
 	}
@@ -482,6 +487,15 @@ func hotLoops(f Facts, th Thresholds) api.Check {
 		ev = append(ev, "no function was interrupted by async preemption")
 	}
 	return set(c, worst, append(ev, profileEvidence(p))...)
+}
+
+// thresholdTitle is a check's title with its threshold, or says the
+// threshold is disabled.
+func thresholdTitle(format string, enabled bool, threshold string) string {
+	if !enabled {
+		return fmt.Sprintf(format, "its threshold") + " (threshold disabled)"
+	}
+	return fmt.Sprintf(format, threshold)
 }
 
 func unknownWith(c api.Check, ev ...string) api.Check {

@@ -76,7 +76,8 @@ func sortedTop[K comparable](m map[K]*analysis.FuncStat, total float64, top int)
 		if c := cmp.Compare(b.CPUSeconds, a.CPUSeconds); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Function+a.CFunction, b.Function+b.CFunction)
+		return cmp.Or(cmp.Compare(a.Function, b.Function), cmp.Compare(a.CFunction, b.CFunction),
+			cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
 	if top >= 0 && len(out) > top {
 		out = out[:top]
