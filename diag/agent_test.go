@@ -233,27 +233,34 @@ func TestWellBehavedWorkloadProducesNoWarning(t *testing.T) {
 	if n := counted(); n < 3 {
 		t.Fatalf("only %d windows with at least 40 samples in 20 s", n)
 	}
+	// On a quiet machine this workload is never async-preempted. On a busy
+	// one (CI runs test packages side by side) the kernel deschedules its
+	// threads mid-chunk, sysmon sees goroutines running for over 10 ms of
+	// wall time and preempts them: a real async-preempt share, which the
+	// agent must then blame on the contention it sees, never on the
+	// workload's loops.
+	loopsCause := "no CPU contention in the process context"
 	for _, w := range a.History(0) {
 		for _, warn := range w.Warnings {
 			switch warn.Kind {
 			case api.WarnSchedLatency:
-				// Depends on what else the machine runs (other test
-				// packages in parallel); not the workload's doing.
 				t.Logf("window %d: %s %.4f (machine load)", w.Seq, warn.Kind, warn.Value)
+			case api.WarnAsyncPreempt:
+				if len(warn.Causes) == 0 || strings.HasPrefix(warn.Causes[0], loopsCause) {
+					t.Errorf("window %d (%d samples): async_preempt %.4f blamed on the workload's loops: %q", w.Seq, w.Samples, warn.Value, warn.Causes)
+				} else {
+					t.Logf("window %d: async_preempt %.4f under contention: %q", w.Seq, warn.Value, warn.Causes)
+				}
 			default:
 				t.Errorf("window %d (%d samples): unexpected %s warning %.4f: %v", w.Seq, w.Samples, warn.Kind, warn.Value, warn.Causes)
 			}
 		}
-		// A stray sample or two (the GC preempting a goroutine to scan
-		// its stack) is expected; a loop that needs async preemption
-		// shows tens of percent.
-		if w.Samples >= 40 && w.Shares.AsyncPreempt > 0.05 {
-			t.Errorf("window %d: async_preempt %.4f of %d samples", w.Seq, w.Shares.AsyncPreempt, w.Samples)
-		}
 		t.Logf("window %d: %d samples, async_preempt %.4f, notes %q", w.Seq, w.Samples, w.Shares.AsyncPreempt, w.Notes)
 	}
-	if n := logs.FilterMessage("diagkit: async preemption share above threshold").Len(); n != 0 {
-		t.Errorf("%d async-preempt warnings logged", n)
+	for _, e := range logs.FilterMessage("diagkit: async preemption share above threshold").All() {
+		if cause, _ := e.ContextMap()["likely_cause"].(string); strings.HasPrefix(cause, loopsCause) {
+			t.Errorf("logged warning blames the loops: %q", cause)
+		}
 	}
 }
 
