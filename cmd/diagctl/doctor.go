@@ -19,6 +19,7 @@ import (
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
 	"github.com/diagkit/diagkit/internal/doctor"
+	"github.com/diagkit/diagkit/internal/tracesum"
 )
 
 const pathDoctor = "/debug/diag/doctor"
@@ -259,9 +260,30 @@ func doctorPprof(ctx context.Context, c *client, base *url.URL, opts *doctorOpti
 	return &rep, nil
 }
 
-// traceFacts fills what an execution trace tells. Filled in below once the
-// trace summary lands.
+// traceFacts fills what an execution trace tells: the Go version range its
+// format implies, GOMAXPROCS when the trace records it, and how long
+// runnable goroutines waited.
 func traceFacts(f *doctor.Facts, body []byte, seconds int) error {
+	s, err := tracesum.Summarize(bytes.NewReader(body), tracesum.Options{})
+	if err != nil {
+		return fmt.Errorf("/debug/pprof/trace: %v", err)
+	}
+	if s.GoVersion != "" {
+		f.GoVersion, f.GoAtLeast = s.GoVersion, true
+		f.GoVersionFrom = "execution trace format, written by " + s.GoVersions
+		if !strings.Contains(s.GoVersions, "later") {
+			if i := strings.LastIndex(s.GoVersions, "go1."); i >= 0 {
+				f.GoAtMost = s.GoVersions[i:]
+			}
+		}
+	}
+	if s.ProcsSource == "gomaxprocs" && s.Procs > 0 {
+		f.GOMAXPROCS = s.Procs
+	}
+	if w := s.RunnableWait; w.Count > 0 {
+		f.Sched = &api.Latency{Count: w.Count, P50: w.P50Seconds, P99: w.P99Seconds, P999: w.P999Seconds}
+		f.SchedFrom = fmt.Sprintf("runnable goroutines' waits in a %d s execution trace", seconds)
+	}
 	return nil
 }
 

@@ -7,6 +7,9 @@
 // Reading the profile: nearly all CPU is go, because the work is Go code
 // (workload.workloadCallback) even though C called it; only the runtime's
 // side of the crossings (cgocall, cgocallback) counts as cgo.
+//
+// With -agent ADDR instead of -cpuprofile, the diagkit agent serves the run
+// live: read it with diagctl doctor ADDR while it runs.
 package main
 
 import (

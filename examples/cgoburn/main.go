@@ -11,6 +11,9 @@
 // 300 samples, shrinks with a longer run; on a machine whose CPUs are busy
 // with other work, the profiler also under-samples C), and the top cgo call
 // should be wl_burn.
+//
+// With -agent ADDR instead of -cpuprofile, the diagkit agent serves the run
+// live: read it with diagctl doctor ADDR while it runs.
 package main
 
 import (

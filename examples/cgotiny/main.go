@@ -7,6 +7,9 @@
 // Reading the profile: most CPU is cgo, a large part of it the cgo_crossing
 // bucket (entersyscall, exitsyscall, the _Cfunc_ stub), and the top cgo call
 // is wl_tiny. The fix for such a profile is fewer, bigger C calls.
+//
+// With -agent ADDR instead of -cpuprofile, the diagkit agent serves the run
+// live: read it with diagctl doctor ADDR while it runs.
 package main
 
 import (

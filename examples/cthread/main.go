@@ -7,6 +7,9 @@
 // Reading the profile: nearly all CPU is external (runtime._ExternalCode
 // samples with no Go stack). Go's profiler cannot say what such a thread
 // does; a native profiler such as perf can.
+//
+// With -agent ADDR instead of -cpuprofile, the diagkit agent serves the run
+// live: read it with diagctl doctor ADDR while it runs.
 package main
 
 import (

@@ -10,6 +10,9 @@
 // runtime.asyncPreempt samples), with workload.spinLoop at the top of the
 // preempted functions. Run it again with -gomaxprocs set to the number of
 // CPUs and the share drops: contention, not the loops alone, makes it high.
+//
+// With -agent ADDR instead of -cpuprofile, the diagkit agent serves the run
+// live: read it with diagctl doctor ADDR while it runs.
 package main
 
 import (

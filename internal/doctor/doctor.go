@@ -35,6 +35,9 @@ type Facts struct {
 	// a lower bound is known (a trace's format version), set GoAtLeast.
 	GoVersion string
 	GoAtLeast bool
+	// GoAtMost, with GoAtLeast, is the newest release the process may be
+	// ("go1.20"); empty when there is no upper bound.
+	GoAtMost string
 	// GoVersionFrom says where GoVersion comes from when it is not the
 	// process's own report, e.g. "execution trace format".
 	GoVersionFrom string
@@ -85,6 +88,15 @@ type Locked struct {
 	// Where lists up to a few of them: the function each is in and the
 	// function that started it.
 	Where []string
+	// Places groups them by where they are: up to a few distinct places,
+	// each with how many locked goroutines are there.
+	Places []Place
+}
+
+// Place is where some locked goroutines are, and how many.
+type Place struct {
+	Where string
+	Count int
 }
 
 // Profile is the merge of one or more analyzed CPU profiles.
@@ -217,9 +229,9 @@ func goVersion(f Facts) api.Check {
 		return unknown(c, fmt.Sprintf("unrecognized Go version %q", f.GoVersion))
 	}
 	latest := latestMinor()
-	ev := "Go " + f.GoVersion
+	ev := f.GoVersion
 	if f.GoAtLeast {
-		ev = fmt.Sprintf("Go %s or later", f.GoVersion)
+		ev = fmt.Sprintf("%s or later", f.GoVersion)
 	}
 	if f.GoVersionFrom != "" {
 		ev += " (from the " + f.GoVersionFrom + ")"
@@ -231,7 +243,16 @@ func goVersion(f Facts) api.Check {
 	case minor >= latest-1:
 		return set(c, api.StatusPass, ev, supported)
 	case f.GoAtLeast:
-		// Only a lower bound: the process may be newer.
+		// A range: judge by its newest release, which the process may be.
+		most, _, ok := ParseGoMinor(f.GoAtMost)
+		switch {
+		case !ok:
+			return set(c, api.StatusUnknown, ev, supported, "the exact version is not exposed by "+sourceName(f.Source))
+		case most < minGuideMinor:
+			return set(c, api.StatusFail, fmt.Sprintf("%s to %s", f.GoVersion, f.GoAtMost), fmt.Sprintf("older than Go 1.%d, the guide's minimum", minGuideMinor), supported)
+		case most < latest-1:
+			return set(c, api.StatusWarn, fmt.Sprintf("%s to %s", f.GoVersion, f.GoAtMost), "no longer supported by the Go team: no security fixes", supported)
+		}
 		return set(c, api.StatusUnknown, ev, supported, "the exact version is not exposed by "+sourceName(f.Source))
 	case minor < minGuideMinor:
 		return set(c, api.StatusFail, ev, fmt.Sprintf("older than Go 1.%d, the guide's minimum", minGuideMinor), supported)
@@ -285,7 +306,7 @@ func gomaxprocs(f Facts) api.Check {
 		return set(c, api.StatusWarn, append(ev, fmt.Sprintf("%.0f%% of periods throttled: the process needs more CPU than its quota", 100*throttled))...)
 	}
 	if f.CgroupCPULimit == nil && !f.CgroupRead && f.NumCPU <= 0 {
-		return unknown(c, "neither the CPU count nor the cgroup limit is known")
+		return set(c, api.StatusUnknown, append(ev, "neither the CPU count nor the cgroup limit is known")...)
 	}
 	return set(c, api.StatusPass, ev...)
 }
@@ -380,8 +401,14 @@ func lockOSThread(f Facts) api.Check {
 	if f.GOMAXPROCS > 0 {
 		ev = append(ev, fmt.Sprintf("GOMAXPROCS %d", f.GOMAXPROCS))
 	}
-	for _, w := range f.Locked.Where {
-		ev = append(ev, "locked: "+w)
+	if len(f.Locked.Places) > 0 {
+		for _, p := range f.Locked.Places {
+			ev = append(ev, fmt.Sprintf("locked: %d× %s", p.Count, p.Where))
+		}
+	} else {
+		for _, w := range f.Locked.Where {
+			ev = append(ev, "locked: "+w)
+		}
 	}
 	switch {
 	case f.Locked.Goroutines == 0:
@@ -401,7 +428,7 @@ func schedLatency(f Facts, th Thresholds) api.Check {
 	if f.Sched.Count == 0 {
 		return unknown(c, "no scheduling event observed")
 	}
-	ev := fmt.Sprintf("p50 %s, p99 %s, p999 %s", units.FormatSeconds(f.Sched.P50), units.FormatSeconds(f.Sched.P99), units.FormatSeconds(f.Sched.P999))
+	ev := fmt.Sprintf("p50 %s, p99 %s, p999 %s", seconds3(f.Sched.P50), seconds3(f.Sched.P99), seconds3(f.Sched.P999))
 	if f.SchedFrom != "" {
 		ev += " (" + f.SchedFrom + ")"
 	}
@@ -409,7 +436,7 @@ func schedLatency(f Facts, th Thresholds) api.Check {
 	case th.SchedLatency >= 0 && f.Sched.P99 > th.SchedLatency:
 		return set(c, api.StatusFail, ev)
 	case th.SchedLatency >= 0 && f.Sched.P99 > th.SchedLatency/10:
-		return set(c, api.StatusWarn, ev, fmt.Sprintf("above %s, a tenth of the threshold", units.FormatSeconds(th.SchedLatency/10)))
+		return set(c, api.StatusWarn, ev, fmt.Sprintf("above %s, a tenth of the threshold", seconds3(th.SchedLatency/10)))
 	}
 	return set(c, api.StatusPass, ev)
 }
@@ -510,6 +537,19 @@ func sourceName(source string) string {
 		return "a saved CPU profile"
 	}
 	return "this source"
+}
+
+// seconds3 prints seconds to three significant digits: latency quantiles
+// sit on histogram bucket bounds (1.048576 ms), which one decimal would
+// round onto the threshold they are compared with.
+func seconds3(s float64) string {
+	switch {
+	case s >= 1:
+		return strconv.FormatFloat(s, 'g', 3, 64) + "s"
+	case s >= 1e-3:
+		return strconv.FormatFloat(s*1e3, 'g', 3, 64) + "ms"
+	}
+	return strconv.FormatFloat(s*1e6, 'g', 3, 64) + "µs"
 }
 
 func pct(share float64) string {

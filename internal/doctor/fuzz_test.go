@@ -43,6 +43,13 @@ func FuzzScanLocked(f *testing.F) {
 		if l.Goroutines > 0 && len(l.Where) != min(l.Goroutines, maxWhere) {
 			t.Fatalf("%d places for %d locked goroutines: %q", len(l.Where), l.Goroutines, l.Where)
 		}
+		placed := 0
+		for _, p := range l.Places {
+			placed += p.Count
+		}
+		if len(l.Places) > 5 || placed > l.Goroutines || (l.Goroutines > 0 && len(l.Places) == 0) {
+			t.Fatalf("%d places holding %d of %d locked goroutines: %+v", len(l.Places), placed, l.Goroutines, l.Places)
+		}
 		for _, w := range l.Where {
 			if w == "" || !utf8.ValidString(w) {
 				t.Fatalf("place %q", w)

@@ -249,7 +249,7 @@ func TestFromWindows(t *testing.T) {
 	}
 	// And the checks read them.
 	rep := Run(f, DefaultThresholds)
-	if c := checkOf(t, rep, api.CheckSchedLatency); !slices.Contains(c.Evidence, "p50 20µs, p99 8.0ms, p999 9.0ms (worst window of 4)") {
+	if c := checkOf(t, rep, api.CheckSchedLatency); !slices.Contains(c.Evidence, "p50 20µs, p99 8ms, p999 9ms (worst window of 4)") {
 		t.Errorf("sched evidence %q", c.Evidence)
 	}
 	if rep.Windows != 4 {

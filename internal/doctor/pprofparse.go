@@ -96,9 +96,6 @@ func ScanLocked(r io.Reader) (*Locked, error) {
 }
 
 func (l *Locked) note(top, creator string) {
-	if len(l.Where) >= maxWhere {
-		return
-	}
 	w := top
 	if w == "" {
 		w = "(no stack)"
@@ -106,7 +103,18 @@ func (l *Locked) note(top, creator string) {
 	if creator != "" {
 		w += ", started by " + creator
 	}
-	l.Where = append(l.Where, w)
+	if len(l.Where) < maxWhere {
+		l.Where = append(l.Where, w)
+	}
+	for i := range l.Places {
+		if l.Places[i].Where == w {
+			l.Places[i].Count++
+			return
+		}
+	}
+	if len(l.Places) < maxWhere {
+		l.Places = append(l.Places, Place{Where: w, Count: 1})
+	}
 }
 
 // funcName is the function of a stack line "pkg.f(args)" or "created by

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/goleak"
+
+	"github.com/diagkit/diagkit/diag/api"
 )
 
 // lockedWorker holds its OS thread until release is closed.
@@ -465,4 +468,27 @@ func fmtMemStats(frac *float64, ints ...*int64) string {
 		}
 	}
 	return s
+}
+
+// Locked goroutines in the same place are grouped, counted beyond the
+// first five.
+func TestScanLockedPlaces(t *testing.T) {
+	var b strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&b, "goroutine %d [chan receive, locked to thread]:\nmain.hold()\n\t/src/m.go:3 +0x1\ncreated by main.main in goroutine 1\n\t/src/m.go:9 +0x2\n\n", 10+i)
+	}
+	b.WriteString("goroutine 30 [select, locked to thread]:\nmain.gl()\n\t/src/g.go:5 +0x1\n\n")
+	l, err := ScanLocked(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Place{{"main.hold, started by main.main", 8}, {"main.gl", 1}}
+	if l.Goroutines != 9 || !slices.Equal(l.Places, want) {
+		t.Errorf("goroutines %d, places %+v; want 9, %+v", l.Goroutines, l.Places, want)
+	}
+	rep := Run(Facts{GOMAXPROCS: 2, Locked: l}, DefaultThresholds)
+	c := checkOf(t, rep, api.CheckLockOSThread)
+	if c.Status != api.StatusFail || !slices.Contains(c.Evidence, "locked: 8× main.hold, started by main.main") || !slices.Contains(c.Evidence, "locked: 1× main.gl") {
+		t.Errorf("check = %s %q", c.Status, c.Evidence)
+	}
 }

@@ -12,6 +12,11 @@
 //     external_thread bucket).
 //   - Callback: Go calling C calling back into Go code that does the real
 //     work (go, not cgo).
+//   - Steady: well-behaved Go, as many CPUs of it as asked: small chunks
+//     of function calls handed from goroutine to goroutine over channels
+//     (nothing to preempt, nobody waiting to run).
+//   - LockThreads: goroutines stuck while locked to their OS thread
+//     (runtime.LockOSThread), beside a little ordinary work.
 //
 // Every function runs until its context is done, returns promptly after
 // that, and leaves no goroutine or thread behind. None changes GOMAXPROCS or
