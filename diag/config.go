@@ -188,7 +188,6 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("CgoThreshold %v: a share is at most 1", c.CgoThreshold))
 	}
 	if c.MinSamples < 0 {
-		//lint:ignore ST1005 the message starts with the exported Config field it names
 		errs = append(errs, fmt.Errorf("MinSamples %d: want 1 or more", c.MinSamples))
 	}
 	if c.Cooldown < 0 {

@@ -38,11 +38,19 @@
 //	/debug/pprof/profile     CPU profile, through the agent (?seconds=N, default 30)
 //	/debug/pprof/trace       execution trace (?seconds=N, default 1)
 //	/debug/pprof/heap, allocs, goroutine, block, mutex, threadcreate, cmdline, symbol
+//	/debug/diag/             the dashboard: an HTML page over the history and the doctor (package dashboard)
 //	/debug/diag/report       the latest window report (api.WindowReport)
 //	/debug/diag/history      recent window reports, oldest first (?n=N)
 //	/debug/diag/status       configuration and counters (Status)
 //	/debug/diag/doctor       the tuning guide's checklist for this process (Agent.Doctor)
 //	/debug/diag/metrics      Prometheus metrics (see Metrics below)
+//
+// The dashboard fetches history and doctor relative to its own URL, so it
+// works under any prefix. With a Token, a browser signs in to it with HTTP
+// Basic: any user name, the token as the password. Basic credentials count
+// on the paths under /debug/diag/ only (pprof takes the bearer token), and
+// not on requests another site caused (Sec-Fetch-Site), but for a link to
+// the page.
 //
 // Pull mode: a CPU profile someone scrapes from /debug/pprof/profile
 // (Grafana Alloy takes 14 s of every 15, Parca 10 of every 10) comes from

@@ -3,6 +3,7 @@ package diag
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,7 @@ func (a *Agent) newHandler() http.Handler {
 	mux.HandleFunc(PathStatus, a.serveStatus)
 	mux.HandleFunc(PathDoctor, a.serveDoctor)
 	mux.Handle(PathMetrics, a.metricsHandler())
+	a.mountDashboard(mux) // PathDashboard (dashboard.go)
 	var h http.Handler = mux
 	if a.cfg.Token != "" {
 		h = requireToken(a.cfg.Token, h)
@@ -121,18 +123,33 @@ func (w serverLogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// requireToken checks "Authorization: Bearer <token>" in constant time.
+// requireToken checks "Authorization: Bearer <token>" in constant time; on
+// the dashboard's paths, HTTP Basic credentials whose password is the token
+// too (dashboard.go).
 func requireToken(token string, next http.Handler) http.Handler {
 	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="diagkit"`)
-			serveError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-			return
+		if !equalSecret(r.Header.Get("Authorization"), want) {
+			switch basicToken(r, token) {
+			case basicOK:
+			case basicCrossSite:
+				serveError(w, http.StatusForbidden, "browser credentials on a request another site caused: refused")
+				return
+			default:
+				unauthorized(w, r)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// equalSecret compares a secret in time that depends on neither its content
+// nor its length: both sides are hashed first, since ConstantTimeCompare
+// returns at once on a length mismatch.
+func equalSecret(got string, want []byte) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256(want)
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
 // serveReport serves the latest window report. Mounted at PathReport.

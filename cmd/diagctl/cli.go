@@ -21,7 +21,9 @@ const (
 // constructor here.
 var commands = []func() *cobra.Command{
 	newPreemptShareCmd,
+	newDashboardCmd,
 	newDoctorCmd,
+	newTraceCmd,
 	newVersionCmd,
 	newWatchCmd,
 }

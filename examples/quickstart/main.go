@@ -100,7 +100,7 @@ func run(addr string, keep bool) error {
 	}
 
 	if keep {
-		step("Serving until interrupted: try  diagctl watch " + agent.Addr() + "  or  curl " + base + diag.PathReport)
+		step("Serving until interrupted: open  " + base + diag.PathDashboard + "  in a browser, or try  diagctl watch " + agent.Addr())
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer cancel()
 		<-ctx.Done()

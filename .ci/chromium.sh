@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# Sourced by .ci/run: Debian's chromium for cmd/diagctl's
+# TestDashboardInChromium, which opens the agent's dashboard, and the file
+# `diagctl dashboard` saves, in headless Chromium on loopback.
+#
+#   chromium_install  install Debian's chromium (CI=true, or not installed)
+#   chromium_env      export DIAGKIT_TEST_CHROMIUM (the browser) and
+#                     DIAGKIT_ARTIFACTS (.ci/artifacts unless set: the test
+#                     writes its screenshots and the saved page there)
+#
+# The test starts the browser itself, with a fresh profile, and stops it;
+# nothing is left running.
+
+chromium_log() { echo "chromium: $*"; }
+
+chromium_install() {
+	if [ "${CI:-}" != true ] && command -v chromium >/dev/null 2>&1; then
+		chromium_log "already installed ($(command -v chromium)), not reinstalling outside CI"
+		return 0
+	fi
+	if ! command -v apt-get >/dev/null 2>&1; then
+		chromium_log "cannot install: apt-get not found (not a Debian-based system?)"
+		return 0
+	fi
+	local sudo=""
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+			sudo="sudo -n"
+		else
+			chromium_log "cannot install: apt-get needs root, and passwordless sudo is not available"
+			return 0
+		fi
+	fi
+	local log
+	log=$(mktemp)
+	if $sudo apt-get update -qq >"$log" 2>&1 &&
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >>"$log" 2>&1; then
+		chromium_log "installed: $(chromium_version)"
+	else
+		chromium_log "cannot install: apt-get failed:"
+		tail -n 20 "$log" | sed 's/^/  /'
+	fi
+	rm -f "$log"
+}
+
+# chromium_version prints the browser's version line. (Debian's launcher
+# script may complain on stderr while it reads /etc/chromium.d.)
+chromium_version() {
+	chromium --version 2>/dev/null | head -n 1
+}
+
+chromium_env() {
+	local bin
+	bin=$(command -v chromium || true)
+	if [ -z "$bin" ]; then
+		chromium_log "not installed: the browser test will skip (and fail under CI=true)"
+		return 0
+	fi
+	export DIAGKIT_TEST_CHROMIUM="$bin"
+	export DIAGKIT_ARTIFACTS="${DIAGKIT_ARTIFACTS:-$PWD/.ci/artifacts}"
+	mkdir -p "$DIAGKIT_ARTIFACTS"
+	chromium_log "$(chromium_version) at $bin; screenshots in $DIAGKIT_ARTIFACTS"
+}

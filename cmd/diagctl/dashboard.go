@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/diag/dashboard"
+)
+
+// pathHistory is the agent's window history (package diag's PathHistory).
+// The doctor report is at pathDoctor (doctor.go).
+const pathHistory = "/debug/diag/history"
+
+// maxHistoryBytes bounds an agent's history: 60 windows (the default) take
+// well under a megabyte.
+const maxHistoryBytes = 128 << 20
+
+type dashboardOptions struct {
+	out     string
+	windows int
+	transportOptions
+}
+
+func newDashboardCmd() *cobra.Command {
+	opts := &dashboardOptions{}
+	opts.timeout = 10 * time.Second
+	cmd := &cobra.Command{
+		Use:   "dashboard [flags] HOST[:PORT]|URL",
+		Short: "Save a diagkit agent's dashboard as a self-contained HTML file",
+		Long: `dashboard saves the view the agent serves at /debug/diag/ as one HTML file,
+to attach to an incident: the shares and scheduling latency over the agent's
+history, the warnings on that timeline, the top interrupted functions and cgo
+call sites of each window, and the doctor's checklist.
+
+It reads the agent's history (/debug/diag/history) and doctor report
+(/debug/diag/doctor) now and inlines them, with the page's script and style,
+in the file: opening it makes no network request at all, and it holds no
+token. It needs the diagkit agent: a plain net/http/pprof server has no
+window history (use preempt-share --fresh or doctor there).
+
+The target is HOST (port 6060), HOST:PORT or an http(s) URL, which may
+include the prefix the agent is mounted under; a bearer token comes from
+--token or DIAGKIT_TOKEN. The file is --out, by default
+diagkit-HOST-PORT-TIME.html in the current directory; "-" writes to standard
+output.
+
+Exit codes: 0 ok, 1 error (not a diagkit agent, no window yet, cannot write),
+2 usage, 4 unreachable, 5 not authorized.`,
+		Example: `  diagctl dashboard localhost:6060
+  diagctl dashboard -o incident-4711.html https://api.internal:6060
+  diagctl dashboard --windows 30 -o - http://host:8080/diagkit > view.html`,
+		Args:              exactArgs(1, "one target (HOST[:PORT] or URL)"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDashboard(cmd, args[0], opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.out, "out", "o", "", "write the page to `FILE` (\"-\": standard output; default diagkit-HOST-PORT-TIME.html)")
+	f.IntVar(&opts.windows, "windows", 0, "keep the last `N` windows (0: all the agent has)")
+	addTransportFlags(f, &opts.transportOptions)
+	_ = cmd.MarkFlagFilename("out", "html")
+	_ = cmd.RegisterFlagCompletionFunc("windows", cobra.NoFileCompletions)
+	return cmd
+}
+
+func runDashboard(cmd *cobra.Command, target string, opts *dashboardOptions) error {
+	if opts.windows < 0 {
+		return usageErrorf("invalid argument %d for --windows: want 0 (all) or more", opts.windows)
+	}
+	if opts.timeout <= 0 {
+		return usageErrorf("invalid argument %v for --timeout: want a positive duration", opts.timeout)
+	}
+	if isFileArg(target) {
+		return usageErrorf("%s: dashboard reads a live diagkit agent (HOST[:PORT] or URL), not a file: "+
+			"a saved profile or report has no window history", target)
+	}
+	base, err := parseTarget(target)
+	if err != nil {
+		return &codedError{exitError, err}
+	}
+	snap, err := fetchSnapshot(cmd.Context(), newClient(opts.transportOptions), base, opts)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := dashboard.Write(&buf, *snap); err != nil {
+		return err
+	}
+	name := opts.out
+	if name == "" {
+		name = dashboardFileName(base, snap.Saved)
+	}
+	if name == "-" {
+		if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote the dashboard to standard output: %s\n", snapshotSummary(snap))
+		return nil
+	}
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		return &codedError{exitError, fmt.Errorf("writing the dashboard: %v", err)}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s; open it in a browser\n", name, snapshotSummary(snap))
+	return nil
+}
+
+// fetchSnapshot reads the agent's history and doctor report.
+func fetchSnapshot(ctx context.Context, c *client, base *url.URL, opts *dashboardOptions) (*dashboard.Snapshot, error) {
+	var q url.Values
+	if opts.windows > 0 {
+		q = url.Values{"n": {strconv.Itoa(opts.windows)}}
+	}
+	u := base.String() + pathHistory
+	resp, body, err := c.get(ctx, base, pathHistory, q, opts.timeout, maxHistoryBytes)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, &codedError{exitError, fmt.Errorf("%s: 404: no window history there: dashboard needs the diagkit agent "+
+			"(a plain net/http/pprof server has none; try preempt-share --fresh or doctor), or the right prefix in the URL", u)}
+	case resp.StatusCode != http.StatusOK:
+		return nil, statusError(u, resp, body, "diagkit agent")
+	}
+	var hist api.History
+	if isHTML(resp) || json.Unmarshal(body, &hist) != nil || hist.WindowSchema != api.WindowSchema {
+		return nil, &codedError{exitError, fmt.Errorf("%s: not a diagkit agent's history (want %s JSON): dashboard needs the diagkit agent", u, api.WindowSchema)}
+	}
+	if len(hist.Windows) == 0 {
+		return nil, &codedError{exitError, fmt.Errorf("%s: the agent has analyzed no window yet (the first completes one window after it starts): try again shortly", base.Host)}
+	}
+	snap := &dashboard.Snapshot{
+		Target:    displayTarget(base),
+		Saved:     time.Now().UTC(),
+		Generator: "diagctl " + moduleVersion(),
+		History:   hist,
+	}
+	snap.Doctor, snap.DoctorNote, err = fetchAgentDoctor(ctx, c, base, opts.timeout)
+	return snap, err
+}
+
+// fetchAgentDoctor reads the agent's doctor report. An agent without one
+// (older than the doctor) still makes a dashboard: the note says why the
+// doctor panel is empty. A refused token does not.
+func fetchAgentDoctor(ctx context.Context, c *client, base *url.URL, timeout time.Duration) (*api.DoctorReport, string, error) {
+	u := base.String() + pathDoctor
+	resp, body, err := c.get(ctx, base, pathDoctor, nil, timeout, maxReportBytes)
+	if err != nil {
+		return nil, "", err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, "the agent serves no doctor report (an agent older than the doctor)", nil
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return nil, "", statusError(u, resp, body, "doctor report")
+	default:
+		return nil, "the agent's doctor report failed: " + statusError(u, resp, body, "doctor report").Error(), nil
+	}
+	var rep api.DoctorReport
+	if isHTML(resp) || json.Unmarshal(body, &rep) != nil || rep.Schema != api.DoctorSchema {
+		return nil, "the agent's doctor answer is not a " + api.DoctorSchema + " document", nil
+	}
+	return &rep, "", nil
+}
+
+// displayTarget names the agent in the file: the base URL without
+// credentials, the scheme dropped for plain http.
+func displayTarget(base *url.URL) string {
+	u := *base
+	u.User = nil
+	if u.Scheme == "http" {
+		return u.Host + u.Path
+	}
+	return u.String()
+}
+
+// dashboardFileName is the default file name: diagkit-HOST-PORT-TIME.html,
+// with anything but letters, digits, dots and dashes made a dash.
+func dashboardFileName(base *url.URL, saved time.Time) string {
+	host := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			return r
+		}
+		return '-'
+	}, strings.Trim(base.Host, "[]"))
+	host = strings.Trim(host, "-")
+	return "diagkit-" + host + "-" + saved.UTC().Format("20060102T150405Z") + ".html"
+}
+
+// snapshotSummary says what the file holds, in one line.
+func snapshotSummary(s *dashboard.Snapshot) string {
+	warned := 0
+	for _, w := range s.History.Windows {
+		if len(w.Warnings) > 0 {
+			warned++
+		}
+	}
+	n := len(s.History.Windows)
+	msg := fmt.Sprintf("%d window%s (%d with warnings)", n, plural(n), warned)
+	if d := s.Doctor; d != nil {
+		msg += fmt.Sprintf(", doctor: %d fail, %d warn, %d pass, %d unknown", d.Counts.Fail, d.Counts.Warn, d.Counts.Pass, d.Counts.Unknown)
+	} else {
+		msg += ", no doctor report: " + s.DoctorNote
+	}
+	return msg
+}
