@@ -91,9 +91,12 @@ responsible.
 
 Exit codes:
   0  success
-  1  error (unreadable file; invalid, non-CPU or unsymbolized profile)
+  1  error (unreadable or invalid input; 404 or an HTML page instead of pprof)
   2  usage (unknown command or flag, wrong number of arguments, bad flag value)
-  3  threshold exceeded (--fail-above)`,
+  3  threshold (--fail-above exceeded, a doctor item failed)
+  4  target unreachable (refused, DNS, timeout, untrusted certificate)
+  5  not authorized (401/403: pass --token or set DIAGKIT_TOKEN)
+  6  busy (the target's profiler or tracer is in use, or 429)`,
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -1,30 +1,33 @@
-// Command diagctl inspects Go services for scheduler and cgo trouble.
+// Command diagctl inspects Go services for scheduler and cgo trouble, from a
+// diagkit agent, from any Go server that serves net/http/pprof, or from saved
+// files.
 //
 // Usage:
 //
-//	diagctl preempt-share [flags] FILE   analyze a saved CPU profile ("-" reads stdin)
-//	diagctl version                      print the diagctl version (also: diagctl --version)
-//	diagctl completion SHELL             print a shell completion script
-//	diagctl help [COMMAND]               show help
+//	diagctl preempt-share TARGET...   async-preemption and cgo shares of a profile or live process
+//	diagctl watch TARGET              follow an agent's windows live in the terminal
+//	diagctl doctor TARGET             check the preemption tuning guide's checklist
+//	diagctl trace TARGET              summarize an execution trace (preemptions, P balance, waits)
+//	diagctl dashboard TARGET          save an agent's dashboard as one self-contained HTML file
+//	diagctl version                   print the diagctl version (also: diagctl --version)
+//	diagctl completion SHELL          print a shell completion script
+//	diagctl help [COMMAND]            show a command's flags and examples
 //
-// preempt-share reads a CPU profile as written by go test -cpuprofile,
-// /debug/pprof/profile or pprof.StartCPUProfile (gzipped or not) and reports
-// which share of its CPU time went to async preemption, cgo, threads Go does
-// not own and ordinary Go code, with the functions responsible. Its flags:
-//
-//	-o, --output table|json  output format (default table; json prints the
-//	                         diagkit.report/v1 document and nothing else)
-//	    --top N              list the N heaviest functions (default 10; 0 lists none)
-//	    --fail-above X       exit 3 when the async-preempt share is above X,
-//	                         a fraction (0.01) or a percentage (1%)
+// A TARGET is HOST (port 6060), HOST:PORT or an http(s) URL, with the path
+// prefix the agent is mounted under if any; where a command reads files, a
+// file name or "-" for standard input. A bearer token comes from --token or
+// DIAGKIT_TOKEN. Every command that prints a report takes -o json.
 //
 // Exit codes:
 //
 //	0  success
-//	1  error: unreadable file, or a profile that is invalid, not a CPU
-//	   profile, or unsymbolized
+//	1  error: unreadable or invalid input, a 404 or an HTML page instead of pprof
 //	2  usage: unknown command or flag, wrong number of arguments, bad flag value
-//	3  threshold exceeded: the async-preempt share is above --fail-above
+//	3  threshold: --fail-above exceeded, or a doctor item failed
+//	4  target unreachable: refused, DNS failure, timeout, untrusted certificate
+//	5  not authorized (401/403)
+//	6  busy: the target's profiler or tracer is in use, or it serves as many
+//	   profiles as it allows (429)
 //
 // Errors are printed to standard error as one line starting with "diagctl: ".
 package main
