@@ -213,7 +213,8 @@ func TestVersion(t *testing.T) {
 func TestHelpListsCommandsAndExitCodes(t *testing.T) {
 	t.Parallel()
 	res := runDiagctl(t, nil, "--help")
-	for _, want := range []string{"preempt-share", "version", "completion", "Exit codes:", "3  threshold exceeded"} {
+	for _, want := range []string{"preempt-share", "watch", "doctor", "trace", "dashboard", "version", "completion", "Exit codes:",
+		"3  threshold (--fail-above exceeded, a doctor item failed)", "4  target unreachable", "5  not authorized", "6  busy"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("diagctl --help does not mention %q:\n%s", want, res.stdout)
 		}
