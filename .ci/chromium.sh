@@ -13,35 +13,10 @@
 
 chromium_log() { echo "chromium: $*"; }
 
-chromium_install() {
-	if [ "${CI:-}" != true ] && command -v chromium >/dev/null 2>&1; then
-		chromium_log "already installed ($(command -v chromium)), not reinstalling outside CI"
-		return 0
-	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		chromium_log "cannot install: apt-get not found (not a Debian-based system?)"
-		return 0
-	fi
-	local sudo=""
-	if [ "$(id -u)" != 0 ]; then
-		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-			sudo="sudo -n"
-		else
-			chromium_log "cannot install: apt-get needs root, and passwordless sudo is not available"
-			return 0
-		fi
-	fi
-	local log
-	log=$(mktemp)
-	if $sudo apt-get update -qq >"$log" 2>&1 &&
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >>"$log" 2>&1; then
-		chromium_log "installed: $(chromium_version)"
-	else
-		chromium_log "cannot install: apt-get failed:"
-		tail -n 20 "$log" | sed 's/^/  /'
-	fi
-	rm -f "$log"
-}
+# shellcheck source=.ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
+chromium_install() { apt_install chromium chromium; }
 
 # chromium_version prints the browser's version line. (Debian's launcher
 # script may complain on stderr while it reads /etc/chromium.d.)

@@ -18,35 +18,10 @@ PROM_ADDR=""
 
 prom_log() { echo "prometheus: $*"; }
 
-prometheus_install() {
-	if [ "${CI:-}" != true ] && command -v prometheus >/dev/null 2>&1; then
-		prom_log "already installed ($(command -v prometheus)), not reinstalling outside CI"
-		return 0
-	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		prom_log "cannot install: apt-get not found (not a Debian-based system?)"
-		return 0
-	fi
-	local sudo=""
-	if [ "$(id -u)" != 0 ]; then
-		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-			sudo="sudo -n"
-		else
-			prom_log "cannot install: apt-get needs root, and passwordless sudo is not available"
-			return 0
-		fi
-	fi
-	local log
-	log=$(mktemp)
-	if $sudo apt-get update -qq >"$log" 2>&1 &&
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >>"$log" 2>&1; then
-		prom_log "installed: $(prometheus --version 2>&1 | head -n 1)"
-	else
-		prom_log "cannot install: apt-get failed:"
-		tail -n 20 "$log" | sed 's/^/  /'
-	fi
-	rm -f "$log"
-}
+# shellcheck source=.ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
+prometheus_install() { apt_install prometheus prometheus; }
 
 # prom_listening reports whether something accepts connections on the port.
 prom_listening() {
