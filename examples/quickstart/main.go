@@ -8,8 +8,11 @@
 //	    really gets, and goroutines in loops without function calls.
 //	 3. The agent logs a warning within seconds: the async-preempt share, the
 //	    likely cause (GOMAXPROCS above the CPUs) and the loop responsible.
-//	 4. diagctl reads a CPU profile from the service's /debug/pprof/profile,
-//	    served through the agent, and explains it.
+//	 4. diagctl reads the agent's latest window, with the process context
+//	    and the warning, and explains it.
+//	 5. diagctl doctor walks the tuning guide's checklist against the
+//	    service: GOMAXPROCS, the async-preempt share, the hot loop and the
+//	    scheduling latency fail, with the evidence and the advice.
 //
 // With -keep the service keeps running after the demo so you can point
 // diagctl or a browser at it; stop it with Ctrl-C.
@@ -17,11 +20,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -91,12 +96,26 @@ func run(addr string, keep bool) error {
 		fmt.Printf("   loop responsible: %s\n", warning.Functions[0])
 	}
 
+	diagctl, cleanup, err := buildDiagctl()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
 	step("4. diagctl reads the service: the agent's latest window, with its context and warnings")
 	fmt.Printf("   $ diagctl preempt-share %s\n\n", agent.Addr())
-	cmd := exec.Command("go", "run", "github.com/diagkit/diagkit/cmd/diagctl", "preempt-share", agent.Addr())
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("diagctl: %w", err)
+	if err := runDiagctl(diagctl, "preempt-share", agent.Addr()); err != nil {
+		return err
+	}
+
+	step("5. diagctl doctor walks the tuning guide's checklist against the service")
+	fmt.Printf("   $ diagctl doctor %s\n\n", agent.Addr())
+	// Exit 3 is the doctor saying an item failed: the demo's point.
+	if err := runDiagctl(diagctl, "doctor", agent.Addr()); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+			return err
+		}
 	}
 
 	if keep {
@@ -123,6 +142,33 @@ func checksum(stop *atomic.Bool) uint64 {
 		}
 	}
 	return x
+}
+
+// buildDiagctl builds diagctl from this module into a temporary directory,
+// so the demo can show its exit codes (go run turns them all into 1).
+func buildDiagctl() (path string, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "diagkit-quickstart-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	path = filepath.Join(dir, "diagctl")
+	cmd := exec.Command("go", "build", "-o", path, "github.com/diagkit/diagkit/cmd/diagctl")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("building diagctl: %w", err)
+	}
+	return path, cleanup, nil
+}
+
+func runDiagctl(path string, args ...string) error {
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("diagctl %s: %w", args[0], err)
+	}
+	return nil
 }
 
 func waitForWarning(agent *diag.Agent, timeout time.Duration) (api.Warning, error) {
