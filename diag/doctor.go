@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
 	"time"
 
@@ -35,10 +34,11 @@ const (
 	lockedTTL = 5 * time.Minute
 )
 
-// doctorContext reads the process's runtime and cgroup state for the
-// doctor; tests replace it to put the process under a cgroup limit.
-var doctorContext = func() api.Context {
-	return procstat.Context(procstat.Snapshot{}, procstat.Take())
+// doctorContext turns a snapshot into the process's runtime and cgroup
+// state for the doctor; tests replace it to put the process under a cgroup
+// limit.
+var doctorContext = func(s procstat.Snapshot) api.Context {
+	return procstat.Context(procstat.Snapshot{}, s)
 }
 
 // Doctor checks the preemption tuning guide's checklist against this
@@ -70,7 +70,9 @@ func (a *Agent) doctorThresholds() doctor.Thresholds {
 }
 
 func (a *Agent) doctorFacts() doctor.Facts {
-	c := doctorContext()
+	snap := procstat.Take()
+	c := doctorContext(snap)
+	gc := snap.GC()
 	off := c.AsyncPreemptOff
 	f := doctor.Facts{
 		Source:          doctor.SourceAgent,
@@ -81,11 +83,13 @@ func (a *Agent) doctorFacts() doctor.Facts {
 		CgroupCPULimit:  c.CgroupCPULimit,
 		AsyncPreemptOff: &off,
 		OSThreads:       c.OSThreads,
+		GOGC:            gc.Percent,
+		MemoryLimit:     gc.MemoryLimit,
+		GCCPUFraction:   gc.CPUFraction,
 	}
-	if f.GOMAXPROCS == 0 {
-		f.GOMAXPROCS = runtime.GOMAXPROCS(0)
+	if gc.CPUFraction != nil {
+		f.GCFrom = "since the process started"
 	}
-	readGC(&f)
 	if p := pprof.Lookup("threadcreate"); p != nil {
 		n := int64(p.Count())
 		f.ThreadsCreated = &n
@@ -93,40 +97,6 @@ func (a *Agent) doctorFacts() doctor.Facts {
 	f.Locked, f.LockedUnknown = a.lockedGoroutines()
 	doctor.FromWindows(&f, a.History(doctorWindows), a.cfg.Top)
 	return f
-}
-
-// readGC reads GOGC, GOMEMLIMIT (Go 1.21+) and the GC's share of CPU since
-// the process started.
-func readGC(f *doctor.Facts) {
-	s := []metrics.Sample{
-		{Name: "/gc/gogc:percent"},
-		{Name: "/gc/gomemlimit:bytes"},
-		{Name: "/cpu/classes/gc/total:cpu-seconds"},
-		{Name: "/cpu/classes/total:cpu-seconds"},
-		{Name: "/cpu/classes/idle:cpu-seconds"},
-	}
-	metrics.Read(s)
-	if s[0].Value.Kind() == metrics.KindUint64 {
-		// GOGC=off reads as the uint64 of -1.
-		v := int64(s[0].Value.Uint64())
-		if v < 0 {
-			v = -1
-		}
-		f.GOGC = &v
-	}
-	if s[1].Value.Kind() == metrics.KindUint64 {
-		v := s[1].Value.Uint64()
-		lim := int64(min(v, 1<<63-1))
-		f.MemoryLimit = &lim
-	}
-	if s[2].Value.Kind() == metrics.KindFloat64 && s[3].Value.Kind() == metrics.KindFloat64 && s[4].Value.Kind() == metrics.KindFloat64 {
-		busy := s[3].Value.Float64() - s[4].Value.Float64()
-		if busy > 0 {
-			frac := s[2].Value.Float64() / busy
-			f.GCCPUFraction = &frac
-			f.GCFrom = "since the process started"
-		}
-	}
 }
 
 // lockedGoroutines reads the goroutines locked to their thread from a

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/diag/internal/procstat"
 )
 
 // GOMAXPROCS against a cgroup CPU limit is the one item a test cannot drive
@@ -39,8 +40,8 @@ func TestDoctorGOMAXPROCSAgainstCgroupLimit(t *testing.T) {
 			[]string{"GOMAXPROCS 2", "cgroup CPU limit 0.5 CPUs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doctorContext = func() api.Context {
-				c := orig()
+			doctorContext = func(s procstat.Snapshot) api.Context {
+				c := orig(s)
 				// 16 CPUs: only the cgroup limit can make GOMAXPROCS
 				// too high here.
 				c.GOMAXPROCS, c.NumCPU = tc.gomaxprocs, 16

@@ -22,6 +22,8 @@ const (
 	metricCPUGC          = "/cpu/classes/gc/total:cpu-seconds"
 	metricCPUTotal       = "/cpu/classes/total:cpu-seconds"
 	metricCPUIdle        = "/cpu/classes/idle:cpu-seconds"
+	metricGOGC           = "/gc/gogc:percent"
+	metricMemoryLimit    = "/gc/gomemlimit:bytes"
 )
 
 var metricNames = [...]string{
@@ -35,6 +37,8 @@ var metricNames = [...]string{
 	metricCPUGC,
 	metricCPUTotal,
 	metricCPUIdle,
+	metricGOGC,
+	metricMemoryLimit,
 }
 
 // runtimeStats is one runtime/metrics read.
@@ -43,6 +47,7 @@ type runtimeStats struct {
 	cgoCalls                                           opt[uint64]
 	goroutines, runnable, running, threads, gomaxprocs opt[uint64]
 	cpuGC, cpuTotal, cpuIdle                           opt[float64]
+	gogc, memoryLimit                                  opt[uint64]
 }
 
 // readRuntime reads metricNames. Each call uses fresh samples, so the
@@ -76,6 +81,10 @@ func readRuntime() runtimeStats {
 			r.cpuTotal = float64Of(s.Value)
 		case metricCPUIdle:
 			r.cpuIdle = float64Of(s.Value)
+		case metricGOGC:
+			r.gogc = uint64Of(s.Value)
+		case metricMemoryLimit:
+			r.memoryLimit = uint64Of(s.Value)
 		}
 	}
 	if !r.gomaxprocs.ok {

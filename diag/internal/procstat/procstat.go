@@ -113,6 +113,37 @@ func Context(start, end Snapshot) api.Context {
 	return c
 }
 
+// GC is the garbage collector's settings at a snapshot, and its cost since
+// the process started. Nil is unavailable.
+type GC struct {
+	// Percent is GOGC, -1 when off.
+	Percent *int64
+	// MemoryLimit is GOMEMLIMIT in bytes, math.MaxInt64 when there is none.
+	MemoryLimit *int64
+	// CPUFraction is the GC's share of the CPU the process has used since
+	// it started (as of the last GC cycle's end).
+	CPUFraction *float64
+}
+
+// GC reads the garbage collector's figures from the snapshot.
+func (s Snapshot) GC() GC {
+	var g GC
+	if p := s.rt.gogc; p.ok {
+		// GOGC=off reads as the uint64 of -1.
+		v := int64(p.v)
+		if v < 0 {
+			v = -1
+		}
+		g.Percent = &v
+	}
+	if l := s.rt.memoryLimit; l.ok {
+		g.MemoryLimit = ptr(int64(min(l.v, math.MaxInt64)))
+	}
+	zero := some(0.0)
+	g.CPUFraction = gcFraction(runtimeStats{cpuGC: zero, cpuTotal: zero, cpuIdle: zero}, s.rt)
+	return g
+}
+
 // gcFraction is the GC's share of the CPU the process used between two
 // reads of /cpu/classes, or nil. The runtime updates those metrics only when
 // a GC cycle ends, so a window without a GC has nothing to divide.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -358,5 +359,35 @@ func BenchmarkContext(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = Context(start, end)
+	}
+}
+
+// Snapshot.GC reads GOGC (off as -1), GOMEMLIMIT and the GC's share of CPU
+// since the process started.
+func TestSnapshotGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(37))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+	runtime.GC()
+	g := Take().GC()
+	if g.Percent == nil || *g.Percent != 37 {
+		t.Errorf("Percent = %v, want 37", g.Percent)
+	}
+	if g.MemoryLimit == nil || *g.MemoryLimit != 1<<30 {
+		t.Errorf("MemoryLimit = %v, want 1 GiB", g.MemoryLimit)
+	}
+	if g.CPUFraction == nil || *g.CPUFraction <= 0 || *g.CPUFraction > 1 {
+		t.Errorf("CPUFraction = %v, want a share in (0, 1] after a GC", g.CPUFraction)
+	}
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(math.MaxInt64)
+	g = Take().GC()
+	if g.Percent == nil || *g.Percent != -1 {
+		t.Errorf("GOGC off: Percent = %v, want -1", g.Percent)
+	}
+	if g.MemoryLimit == nil || *g.MemoryLimit != math.MaxInt64 {
+		t.Errorf("no limit: MemoryLimit = %v, want MaxInt64", g.MemoryLimit)
+	}
+	if g := (Snapshot{}).GC(); g.Percent != nil || g.MemoryLimit != nil || g.CPUFraction != nil {
+		t.Errorf("empty snapshot: %+v, want all unavailable", g)
 	}
 }
