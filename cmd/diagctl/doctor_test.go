@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -173,18 +169,7 @@ func TestDoctorErrors(t *testing.T) {
 // An execution trace from Go 1.19 (Debian's prometheus) tells the doctor the
 // version range its format implies, and the runnable waits.
 func TestDoctorTraceFacts(t *testing.T) {
-	gz, err := os.ReadFile("../../internal/tracesum/testdata/prometheus-go1.19.trace.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := rawTrace(t)
 	var f doctor.Facts
 	if err := traceFacts(&f, body, 1); err != nil {
 		t.Fatal(err)
