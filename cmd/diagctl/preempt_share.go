@@ -193,26 +193,37 @@ func (r *liveResult) name() string {
 // readProfile reads the profile named by arg ("-": stdin). It returns the name
 // to use in messages and the bytes.
 func readProfile(arg string, stdin io.Reader) (name string, data []byte, err error) {
+	name, r, done, err := openInput(arg, stdin, "profile")
+	if err != nil {
+		return name, nil, err
+	}
+	defer done()
+	data, err = readLimited(r)
+	switch {
+	case err != nil && name == "stdin":
+		return name, nil, fmt.Errorf("stdin: %w", err)
+	case err != nil:
+		return name, nil, fileError(name, err)
+	}
+	return name, data, nil
+}
+
+// openInput opens the file a command reads, named by arg ("-": stdin), and
+// returns the name to use in messages. what names the kind of file in the
+// error for a directory ("profile", "trace"). done releases the file.
+func openInput(arg string, stdin io.Reader, what string) (name string, r io.Reader, done func(), err error) {
 	if arg == "-" {
-		data, err := readLimited(stdin)
-		if err != nil {
-			return "stdin", nil, fmt.Errorf("stdin: %w", err)
-		}
-		return "stdin", data, nil
+		return "stdin", stdin, func() {}, nil
 	}
 	f, err := os.Open(arg)
 	if err != nil {
-		return arg, nil, fileError(arg, err)
+		return arg, nil, nil, fileError(arg, err)
 	}
-	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return arg, nil, fmt.Errorf("%s: is a directory, not a profile file", arg)
+		f.Close()
+		return arg, nil, nil, fmt.Errorf("%s: is a directory, not a %s file", arg, what)
 	}
-	data, err = readLimited(f)
-	if err != nil {
-		return arg, nil, fileError(arg, err)
-	}
-	return arg, data, nil
+	return arg, f, func() { f.Close() }, nil
 }
 
 func readLimited(r io.Reader) ([]byte, error) {

@@ -152,30 +152,20 @@ func runTrace(cmd *cobra.Command, arg string, opts *traceOptions) error {
 // summarizeTraceFile summarizes the trace file named by arg ("-": stdin). It
 // returns the name to use in messages.
 func summarizeTraceFile(arg string, stdin io.Reader, opts tracesum.Options) (string, *tracesum.Summary, error) {
-	if arg == "-" {
-		s, err := summarizeTrace(stdin, maxTraceBytes, opts)
-		if err != nil {
-			return "stdin", nil, fmt.Errorf("stdin: %s", describeTraceError(err))
-		}
-		return "stdin", s, nil
-	}
-	f, err := os.Open(arg)
+	name, r, done, err := openInput(arg, stdin, "trace")
 	if err != nil {
-		return arg, nil, fileError(arg, err)
+		return name, nil, err
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return arg, nil, fmt.Errorf("%s: is a directory, not a trace file", arg)
-	}
-	s, err := summarizeTrace(f, maxTraceBytes, opts)
+	defer done()
+	s, err := summarizeTrace(r, maxTraceBytes, opts)
 	if err != nil {
 		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return arg, nil, fileError(arg, err)
+		if name != "stdin" && errors.As(err, &pe) {
+			return name, nil, fileError(name, err)
 		}
-		return arg, nil, fmt.Errorf("%s: %s", arg, describeTraceError(err))
+		return name, nil, fmt.Errorf("%s: %s", name, describeTraceError(err))
 	}
-	return arg, s, nil
+	return name, s, nil
 }
 
 // errTraceTooLarge is what summarizeTrace returns for a trace over its limit.
