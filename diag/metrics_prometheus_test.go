@@ -21,6 +21,7 @@ import (
 
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/testenv"
 )
 
 // Bounds of TestPrometheusScrapesTheMetrics.
@@ -40,12 +41,8 @@ func prometheusBinary(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
-		msg := "no prometheus binary in PATH (" + err.Error() + "): install it (Debian/Ubuntu: " +
-			"apt-get install prometheus, as `bash .ci/run` does under CI=true) to run the real-scrape test"
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatalf("CI=%s: the real-scrape test must run, not skip: %s", os.Getenv("CI"), msg)
-		}
-		t.Skip(msg)
+		testenv.MustRun(t, "no prometheus binary in PATH (%v): install it (Debian/Ubuntu: "+
+			"apt-get install prometheus, as `bash .ci/run` does under CI=true) to run the real-scrape test", err)
 	}
 	return bin
 }

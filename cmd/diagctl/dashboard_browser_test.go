@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +31,7 @@ import (
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
 	"github.com/diagkit/diagkit/diag/dashboard"
+	"github.com/diagkit/diagkit/internal/testenv"
 )
 
 // Environment of the browser test. .ci/run installs Debian's chromium and
@@ -54,12 +54,8 @@ func chromiumPath(t *testing.T) string {
 	}
 	p, err := exec.LookPath("chromium")
 	if err != nil {
-		msg := "no chromium in PATH and " + chromiumEnv + " is not set: run `bash .ci/run`, which installs Debian's chromium, " +
-			"or `apt-get install chromium`, or set " + chromiumEnv + " to a Chromium or Chrome binary"
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatalf("CI=%s: the browser test must run, not skip: %s", os.Getenv("CI"), msg)
-		}
-		t.Skip(msg)
+		testenv.MustRun(t, "no chromium in PATH and %s is not set: run `bash .ci/run`, which installs Debian's chromium, "+
+			"or `apt-get install chromium`, or set %s to a Chromium or Chrome binary", chromiumEnv, chromiumEnv)
 	}
 	return p
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/diagkit/diagkit/diag/api"
 	"github.com/diagkit/diagkit/internal/doctor"
+	"github.com/diagkit/diagkit/internal/testenv"
 )
 
 func decodeDoctor(t *testing.T, out string) api.DoctorReport {
@@ -195,7 +196,7 @@ func TestDoctorTraceFacts(t *testing.T) {
 // Against Debian's prometheus, a Go 1.19 server with plain net/http/pprof:
 // the doctor checks what its endpoints show and says unknown for the rest.
 func TestPrometheusDoctor(t *testing.T) {
-	addr := prometheusTarget(t)
+	addr := testenv.Prometheus(t)
 	var rep api.DoctorReport
 	for attempt := 1; ; attempt++ {
 		r := runDiagctl(t, nil, "doctor", "-o", "json", "--seconds", "2", addr)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,12 +18,8 @@ import (
 	"time"
 
 	"github.com/diagkit/diagkit/diag/analysis"
+	"github.com/diagkit/diagkit/internal/testenv"
 )
-
-// prometheusEnv names the loopback HOST:PORT of a running Prometheus for
-// TestPrometheus. .ci/run installs Debian's prometheus, starts one and sets
-// it.
-const prometheusEnv = "DIAGKIT_TEST_PROMETHEUS"
 
 // Bounds on the load TestPrometheus puts on Prometheus.
 const (
@@ -33,34 +28,6 @@ const (
 	promLoadMaxTime     = 60 * time.Second
 	promRequestTimeout  = 5 * time.Second
 )
-
-// prometheusTarget returns the Prometheus address from the environment. It
-// skips the test when there is none, except under CI, where a missing
-// Prometheus must fail rather than quietly not test anything.
-func prometheusTarget(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv(prometheusEnv)
-	if addr == "" {
-		msg := prometheusEnv + " is not set: run `bash .ci/run`, which installs and starts a throwaway " +
-			"Prometheus, or start prometheus --web.listen-address=127.0.0.1:PORT yourself and set " +
-			prometheusEnv + "=127.0.0.1:PORT"
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatalf("CI=%s: the Prometheus test must run, not skip: %s", os.Getenv("CI"), msg)
-		}
-		t.Skip(msg)
-	}
-	// .ci/run sets the PID as well. Reading it keys go test's result cache
-	// on the instance: a new Prometheus re-runs the test rather than
-	// reporting a cached pass from another server.
-	if pid := os.Getenv(prometheusEnv + "_PID"); pid != "" {
-		t.Logf("prometheus pid %s at %s", pid, addr)
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		t.Fatalf("%s=%q: want a loopback IP:PORT such as 127.0.0.1:9090 (the test loads the server)", prometheusEnv, addr)
-	}
-	return addr
-}
 
 // promGet fetches a path from Prometheus and returns the status and body.
 func promGet(ctx context.Context, c *http.Client, addr, pathQuery string) (int, []byte, error) {
@@ -192,13 +159,13 @@ func (l *promLoad) String() string {
 // allows one CPU profile at a time.
 func TestPrometheus(t *testing.T) {
 	t.Parallel()
-	addr := prometheusTarget(t)
+	addr := testenv.Prometheus(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c := promClient()
 	if code, body, err := promGet(ctx, c, addr, "/-/ready"); err != nil || code != http.StatusOK {
-		t.Fatalf("%s=%s: Prometheus is not ready: %d %.200s %v", prometheusEnv, addr, code, body, err)
+		t.Fatalf("%s=%s: Prometheus is not ready: %d %.200s %v", testenv.PrometheusEnv, addr, code, body, err)
 	}
 	// No agent there: diagctl must take the plain-pprof path.
 	if code, _, err := promGet(ctx, c, addr, pathReport); err != nil || code != http.StatusNotFound {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/diagkit/diagkit/internal/testenv"
 	"github.com/diagkit/diagkit/internal/tracesum"
 )
 
@@ -349,7 +350,7 @@ func TestTraceLiveErrors(t *testing.T) {
 // the Go version prometheus --version says, to the trace format.
 func TestTracePrometheus(t *testing.T) {
 	t.Parallel()
-	addr := prometheusTarget(t)
+	addr := testenv.Prometheus(t)
 	load := startPromLoad(t, addr)
 
 	// internal/tracesum's test may be tracing the same prometheus: one

@@ -7,21 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-)
 
-// ciMustRun fails the test under CI=true, where a missing tool must not
-// quietly skip what it was meant to test, and skips it elsewhere.
-func ciMustRun(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-		t.Fatalf("CI=%s: "+format, append([]any{os.Getenv("CI")}, args...)...)
-	}
-	t.Skipf(format, args...)
-}
+	"github.com/diagkit/diagkit/internal/testenv"
+)
 
 // cgoloadResult is what testdata/cgoload prints.
 type cgoloadResult struct {
@@ -62,7 +53,7 @@ func TestCgo(t *testing.T) {
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		ciMustRun(t, "no go command to build the cgo workload: %v", err)
+		testenv.MustRun(t, "no go command to build the cgo workload: %v", err)
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "cgoload")
@@ -71,7 +62,7 @@ func TestCgo(t *testing.T) {
 	build := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./testdata/cgoload")
 	build.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := build.CombinedOutput(); err != nil {
-		ciMustRun(t, "cannot build the cgo workload (no C compiler?): %v\n%s", err, out)
+		testenv.MustRun(t, "cannot build the cgo workload (no C compiler?): %v\n%s", err, out)
 	}
 	file := filepath.Join(dir, "cgo.trace")
 	var stdout, stderr bytes.Buffer

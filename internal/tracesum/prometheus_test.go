@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -16,34 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/diagkit/diagkit/internal/testenv"
 )
-
-// prometheusEnv names the loopback HOST:PORT of a running Prometheus, which
-// .ci/run starts (Debian's prometheus, built with go1.19) and exports, as for
-// cmd/diagctl's TestPrometheus.
-const prometheusEnv = "DIAGKIT_TEST_PROMETHEUS"
-
-// prometheusAddr returns the Prometheus address from the environment. It
-// skips the test when there is none, except under CI, where a missing
-// Prometheus must fail rather than quietly test nothing.
-func prometheusAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv(prometheusEnv)
-	if addr == "" {
-		ciMustRun(t, "%s is not set: run `bash .ci/run`, which starts a throwaway Prometheus, or start "+
-			"prometheus --web.listen-address=127.0.0.1:PORT and set %s=127.0.0.1:PORT", prometheusEnv, prometheusEnv)
-	}
-	// Reading the PID, which .ci/run sets too, keys go test's result cache
-	// on the instance.
-	if pid := os.Getenv(prometheusEnv + "_PID"); pid != "" {
-		t.Logf("prometheus pid %s at %s", pid, addr)
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		t.Fatalf("%s=%q: want a loopback IP:PORT such as 127.0.0.1:9090", prometheusEnv, addr)
-	}
-	return addr
-}
 
 // prometheusGoVersion is the go1.N the installed prometheus says it was
 // built with, or "" when there is no prometheus command to ask.
@@ -111,7 +84,7 @@ func fetchTrace(t *testing.T, addr string, seconds int) []byte {
 // 1.19 build nobody on this team wrote, while it answers queries: the trace
 // must say its Go version, in the old format, and add up to a sane picture.
 func TestPrometheus(t *testing.T) {
-	addr := prometheusAddr(t)
+	addr := testenv.Prometheus(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
