@@ -151,31 +151,6 @@ func fetchSnapshot(ctx context.Context, c *client, base *url.URL, opts *dashboar
 	return snap, err
 }
 
-// fetchAgentDoctor reads the agent's doctor report. An agent without one
-// (older than the doctor) still makes a dashboard: the note says why the
-// doctor panel is empty. A refused token does not.
-func fetchAgentDoctor(ctx context.Context, c *client, base *url.URL, timeout time.Duration) (*api.DoctorReport, string, error) {
-	u := base.String() + pathDoctor
-	resp, body, err := c.get(ctx, base, pathDoctor, nil, timeout, maxReportBytes)
-	if err != nil {
-		return nil, "", err
-	}
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound:
-		return nil, "the agent serves no doctor report (an agent older than the doctor)", nil
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, "", statusError(u, resp, body, "doctor report")
-	default:
-		return nil, "the agent's doctor report failed: " + statusError(u, resp, body, "doctor report").Error(), nil
-	}
-	var rep api.DoctorReport
-	if isHTML(resp) || json.Unmarshal(body, &rep) != nil || rep.Schema != api.DoctorSchema {
-		return nil, "the agent's doctor answer is not a " + api.DoctorSchema + " document", nil
-	}
-	return &rep, "", nil
-}
-
 // displayTarget names the agent in the file: the base URL without
 // credentials, the scheme dropped for plain http.
 func displayTarget(base *url.URL) string {

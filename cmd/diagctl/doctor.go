@@ -154,20 +154,42 @@ func doctorLive(ctx context.Context, c *client, target string, opts *doctorOptio
 	if err != nil {
 		return nil, &codedError{exitError, err}
 	}
-	resp, body, err := c.get(ctx, base, pathDoctor, nil, opts.timeout, maxReportBytes)
+	rep, _, err := fetchAgentDoctor(ctx, c, base, opts.timeout)
 	if err != nil {
 		return nil, err
 	}
+	if rep != nil {
+		return rep, nil
+	}
+	// No agent's report (404, or not a doctor document): a plain pprof
+	// server.
+	return doctorPprof(ctx, c, base, opts, progress)
+}
+
+// fetchAgentDoctor reads the agent's doctor report. Without one (a plain
+// pprof server, or an agent older than the doctor) the report is nil and the
+// note says why: doctor then checks the pprof endpoints, dashboard leaves its
+// doctor panel empty. A refused token or an unreachable target is an error.
+func fetchAgentDoctor(ctx context.Context, c *client, base *url.URL, timeout time.Duration) (*api.DoctorReport, string, error) {
+	u := base.String() + pathDoctor
+	resp, body, err := c.get(ctx, base, pathDoctor, nil, timeout, maxReportBytes)
+	if err != nil {
+		return nil, "", err
+	}
 	switch resp.StatusCode {
 	case http.StatusOK:
-		var rep api.DoctorReport
-		if !isHTML(resp) && json.Unmarshal(body, &rep) == nil && rep.Schema == api.DoctorSchema {
-			return &rep, nil
-		}
+	case http.StatusNotFound:
+		return nil, "the agent serves no doctor report (an agent older than the doctor)", nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, statusError(base.String()+pathDoctor, resp, body, "diagkit agent")
+		return nil, "", statusError(u, resp, body, "doctor report")
+	default:
+		return nil, "the agent's doctor report failed: " + statusError(u, resp, body, "doctor report").Error(), nil
 	}
-	return doctorPprof(ctx, c, base, opts, progress)
+	var rep api.DoctorReport
+	if isHTML(resp) || json.Unmarshal(body, &rep) != nil || rep.Schema != api.DoctorSchema {
+		return nil, "the agent's doctor answer is not a " + api.DoctorSchema + " document", nil
+	}
+	return &rep, "", nil
 }
 
 // doctorPprof checks a plain net/http/pprof server: each endpoint it reads
