@@ -147,6 +147,8 @@ func statusError(u string, resp *http.Response, body []byte, what string) error 
 			retry = " after " + ra + " s"
 		}
 		return &codedError{exitBusy, fmt.Errorf("%s: 429: the target is serving as many profiles as it allows (MaxConcurrentProfiles); retry%s", u, retry)}
+	case isTracerBusy(text):
+		return &codedError{exitBusy, fmt.Errorf("%s: the target's execution tracer is busy (another trace is running): %s; retry later", u, firstLine(text))}
 	case isBusy(code, text):
 		return &codedError{exitBusy, fmt.Errorf("%s: the target's CPU profiler is busy (someone else is profiling it): %s; retry later", u, text)}
 	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
@@ -162,6 +164,12 @@ func statusError(u string, resp *http.Response, body []byte, what string) error 
 func isBusy(code int, text string) bool {
 	return code == http.StatusServiceUnavailable && strings.Contains(text, "profiler") ||
 		strings.Contains(text, "already in use")
+}
+
+// isTracerBusy recognizes "another trace is running" from net/http/pprof
+// (500) and from the agent (503).
+func isTracerBusy(text string) bool {
+	return strings.Contains(text, "Could not enable tracing") || strings.Contains(text, "tracing is already enabled")
 }
 
 func isHTML(resp *http.Response) bool {

@@ -267,11 +267,6 @@ func fetchTrace(ctx context.Context, c *client, target string, seconds int, time
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		if text := string(body); strings.Contains(text, "Could not enable tracing") || strings.Contains(text, "tracing is already enabled") {
-			// net/http/pprof answers 500, the agent 503.
-			return nil, &codedError{exitBusy, fmt.Errorf("%s: the target's execution tracer is busy (another trace is running): %s; retry later",
-				u, strings.TrimSpace(firstLine(text)))}
-		}
 		return nil, statusError(u, resp, body, "trace endpoint")
 	}
 	if isHTML(resp) || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
