@@ -171,9 +171,7 @@ func check(id, title, advice string) api.Check {
 }
 
 func unknown(c api.Check, why string) api.Check {
-	c.Status = api.StatusUnknown
-	c.Evidence = append(c.Evidence, why)
-	return c
+	return set(c, api.StatusUnknown, why)
 }
 
 func set(c api.Check, status string, evidence ...string) api.Check {
@@ -493,7 +491,7 @@ func hotLoops(f Facts, th Thresholds) api.Check {
 		return unknown(c, "no CPU profile analyzed yet")
 	}
 	if p.Samples < int64(th.MinSamples) {
-		return unknownWith(c, profileEvidence(p), fmt.Sprintf("fewer than %d samples: too few to judge", th.MinSamples))
+		return set(c, api.StatusUnknown, profileEvidence(p), fmt.Sprintf("fewer than %d samples: too few to judge", th.MinSamples))
 	}
 	var ev []string
 	worst := api.StatusPass
@@ -523,10 +521,6 @@ func thresholdTitle(format string, enabled bool, threshold string) string {
 		return fmt.Sprintf(format, "its threshold") + " (threshold disabled)"
 	}
 	return fmt.Sprintf(format, threshold)
-}
-
-func unknownWith(c api.Check, ev ...string) api.Check {
-	return set(c, api.StatusUnknown, ev...)
 }
 
 func sourceName(source string) string {
