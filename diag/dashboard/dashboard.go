@@ -28,6 +28,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/diagkit/diagkit/diag/api"
@@ -45,15 +46,33 @@ var (
 	pageJS string
 )
 
-var (
+// assets is what the page is built from, prepared on first use: a program
+// that imports the agent but never serves the page does not pay for it at
+// start-up (0.26 ms and 130 KB, hashing and cutting 64 KB of assets).
+type assets struct {
 	// page is pageHTML cut at its holes, in order: meta, title, CSS, data,
 	// JS. (No html/template: it would link text/template's reflection into
 	// every program that imports the agent, for five holes.)
-	page = splitPage(pageHTML, "{{META}}", "{{TITLE}}", "{{CSS}}", "{{DATA}}", "{{JS}}")
-	// The hashes allow exactly the inlined script and style (CSP Level 2).
-	scriptHash = cspHash(pageJS)
-	styleHash  = cspHash(pageCSS)
-)
+	page []string
+	// liveCSP is the policy of the live page: its own inline script and
+	// style, JSON from its own origin, no framing. snapshotCSP is that of a
+	// saved page, set by a meta element: nothing to connect to
+	// (frame-ancestors is not allowed in a meta policy). The hashes allow
+	// exactly the inlined script and style (CSP Level 2).
+	liveCSP, snapshotCSP string
+}
+
+var loadAssets = sync.OnceValue(func() assets {
+	checkAssets()
+	scriptHash, styleHash := cspHash(pageJS), cspHash(pageCSS)
+	return assets{
+		page: splitPage(pageHTML, "{{META}}", "{{TITLE}}", "{{CSS}}", "{{DATA}}", "{{JS}}"),
+		liveCSP: "default-src 'none'; script-src " + scriptHash + "; style-src " + styleHash +
+			"; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		snapshotCSP: "default-src 'none'; script-src " + scriptHash + "; style-src " + styleHash +
+			"; img-src data:; base-uri 'none'; form-action 'none'",
+	}
+})
 
 // splitPage cuts s at each hole, which must appear once, in order.
 func splitPage(s string, holes ...string) []string {
@@ -73,16 +92,6 @@ func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
-
-// liveCSP is the policy of the live page: its own inline script and style,
-// JSON from its own origin, no framing.
-var liveCSP = "default-src 'none'; script-src " + scriptHash + "; style-src " + styleHash +
-	"; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-
-// snapshotCSP is the policy of a saved page, set by a meta element: nothing
-// to connect to. (frame-ancestors is not allowed in a meta policy.)
-var snapshotCSP = "default-src 'none'; script-src " + scriptHash + "; style-src " + styleHash +
-	"; img-src data:; base-uri 'none'; form-action 'none'"
 
 // DefaultRefresh is how often the live page asks for new data when Options
 // say nothing.
@@ -169,7 +178,7 @@ func Handler(o Options) http.Handler {
 		}
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", liveCSP)
+		h.Set("Content-Security-Policy", loadAssets().liveCSP)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -194,7 +203,7 @@ func Write(w io.Writer, s Snapshot) error {
 	if !s.Saved.IsZero() {
 		title += " · " + s.Saved.UTC().Format("2006-01-02 15:04 MST")
 	}
-	body, err := render(pageData{Title: title, MetaCSP: snapshotCSP}, snapshotData{
+	body, err := render(pageData{Title: title, MetaCSP: loadAssets().snapshotCSP}, snapshotData{
 		Schema: Schema, Mode: "snapshot", Target: s.Target, Saved: s.Saved, Generator: s.Generator,
 		History: s.History, Doctor: s.Doctor, DoctorNote: s.DoctorNote,
 	})
@@ -219,6 +228,7 @@ func render(p pageData, data any) ([]byte, error) {
 	if p.MetaCSP != "" {
 		meta = "\n<meta http-equiv=\"Content-Security-Policy\" content=\"" + html.EscapeString(p.MetaCSP) + "\">"
 	}
+	page := loadAssets().page
 	var buf bytes.Buffer
 	buf.Grow(len(pageHTML) + len(pageCSS) + len(pageJS) + len(js) + 1024)
 	for i, fill := range []string{meta, html.EscapeString(p.Title), pageCSS, string(js), pageJS} {
@@ -229,10 +239,10 @@ func render(p pageData, data any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// init checks what the inlining relies on: an asset cannot close its own
-// element, nor open an HTML comment that would change how the script
+// checkAssets checks what the inlining relies on: an asset cannot close its
+// own element, nor open an HTML comment that would change how the script
 // element is parsed.
-func init() {
+func checkAssets() {
 	js, css := strings.ToLower(pageJS), strings.ToLower(pageCSS)
 	if strings.Contains(js, "</script") || strings.Contains(js, "<!--") || strings.Contains(css, "</style") {
 		panic("dashboard: an asset would break out of its element")

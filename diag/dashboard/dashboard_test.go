@@ -194,8 +194,8 @@ func TestWriteInlinesTheDataSafely(t *testing.T) {
 		t.Fatal("no meta policy in the snapshot")
 	}
 	csp := html.UnescapeString(meta[1]) // as a browser reads the attribute
-	if csp != snapshotCSP {
-		t.Errorf("meta policy = %q, want %q", csp, snapshotCSP)
+	if want := loadAssets().snapshotCSP; csp != want {
+		t.Errorf("meta policy = %q, want %q", csp, want)
 	}
 	if strings.Contains(csp, "connect-src") {
 		t.Errorf("a snapshot may connect somewhere: %q", csp)
