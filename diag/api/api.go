@@ -35,6 +35,13 @@ type WindowReport struct {
 	// Warnings are the thresholds this window crossed (logged or not,
 	// depending on the cooldown).
 	Warnings []Warning `json:"warnings"`
+	// Active lists the kinds in an ongoing episode after this window: the
+	// ones it raised, and earlier ones not yet resolved (a kind resolves
+	// after ResolveAfter consecutive clean windows).
+	Active []string `json:"active"`
+	// Unjudged lists the kinds this window could not judge (too few
+	// samples, a figure unavailable); they neither raise nor resolve.
+	Unjudged []string `json:"unjudged,omitempty"`
 }
 
 // Context describes the process over one window. Counters are deltas over the
@@ -46,13 +53,59 @@ type Context struct {
 	// CgroupVersion is "v1", "v2", or "" when no cgroup CPU controller was
 	// found.
 	CgroupVersion string `json:"cgroup_version,omitempty"`
-	// CgroupCPULimit is the CPU quota in CPUs (quota/period); nil when there
-	// is no limit or it is unknown.
+	// CgroupCPULimit is the effective CPU quota in CPUs (quota/period): the
+	// tightest one on the path from the process's cgroup up to the root,
+	// since a parent's quota throttles every cgroup below it. Nil when no
+	// cgroup on the path has a limit, or it is unknown.
 	CgroupCPULimit *float64 `json:"cgroup_cpu_limit"`
-	// Throttling over the window (cgroup cpu.stat deltas).
+	// CgroupCPULimitPath is the cgroup that sets CgroupCPULimit, as a path
+	// inside its hierarchy ("/" for the root, "/kubepods/pod1" for an
+	// ancestor); empty without a limit.
+	CgroupCPULimitPath string `json:"cgroup_cpu_limit_path,omitempty"`
+	// Throttling over the window: cpu.stat deltas of the cgroup that sets
+	// the effective limit (of the process's own cgroup without one).
 	CgroupPeriods          *int64   `json:"cgroup_periods"`
 	CgroupThrottledPeriods *int64   `json:"cgroup_throttled_periods"`
 	CgroupThrottledSeconds *float64 `json:"cgroup_throttled_seconds"`
+	// CgroupThrottledShare is CgroupThrottledPeriods / CgroupPeriods; nil
+	// when no period elapsed or either is unavailable.
+	CgroupThrottledShare *float64 `json:"cgroup_throttled_share"`
+	// CgroupThrottledSecondsPerSecond is CgroupThrottledSeconds per second
+	// of wall time. The kernel counts it per CPU run queue, so it can
+	// exceed 1 on a machine of several CPUs.
+	CgroupThrottledSecondsPerSecond *float64 `json:"cgroup_throttled_seconds_per_second"`
+
+	// Run-queue wait: how long the process's threads were runnable but
+	// waiting for a CPU (field 2 of /proc/self/task/*/schedstat), summed
+	// over the threads alive at both ends of the window. It is the kernel's
+	// direct record of CPU contention; nil where it is unavailable (not
+	// Linux, no schedstat), see RunQueueWaitUnavailable.
+	RunQueueWaitSeconds *float64 `json:"run_queue_wait_seconds"`
+	// RunQueueWaitPerSecond is RunQueueWaitSeconds per second of wall time:
+	// the CPUs' worth of time the threads wanted and did not get.
+	RunQueueWaitPerSecond *float64 `json:"run_queue_wait_per_second"`
+	// RunQueueWaitRatio is RunQueueWaitSeconds per second of CPU the same
+	// threads got (field 1 of schedstat): 1 means they waited as long as
+	// they ran.
+	RunQueueWaitRatio *float64 `json:"run_queue_wait_ratio"`
+	// RunQueueThreads is how many threads were read; at most
+	// MaxSchedstatThreads, and RunQueueThreadsCapped says that cap was hit.
+	RunQueueThreads       *int64 `json:"run_queue_threads"`
+	RunQueueThreadsCapped bool   `json:"run_queue_threads_capped,omitempty"`
+	// RunQueueWaitUnavailable says why the run-queue wait is nil; the
+	// contention judgement then falls back to involuntary context switches,
+	// weaker evidence.
+	RunQueueWaitUnavailable string `json:"run_queue_wait_unavailable,omitempty"`
+
+	// The machine's CPUs over the window (/proc/stat), in CPUs: busy time
+	// of every process per second of wall time; OtherCPUs is that minus
+	// this process's CPU (ProcessCPUSeconds), floored at 0; StealCPUs is
+	// time the hypervisor ran other guests on this machine's vCPUs. Nil
+	// where unavailable. On a container host /proc/stat is the host's, so
+	// OtherCPUs counts every other container too.
+	HostBusyCPUs *float64 `json:"host_busy_cpus"`
+	OtherCPUs    *float64 `json:"other_cpus"`
+	StealCPUs    *float64 `json:"steal_cpus"`
 	// ProcessCPUSeconds is user+system CPU time over the window (getrusage).
 	ProcessCPUSeconds *float64 `json:"process_cpu_seconds"`
 	// Context switches over the window (getrusage), and per second.
@@ -98,7 +151,96 @@ const (
 	WarnCgoShare     = "cgo_share"
 	WarnCgoCallRate  = "cgo_call_rate"
 	WarnSchedLatency = "sched_latency_p99"
+	// WarnThrottling: the cgroup CPU quota throttled the process in more
+	// than its threshold's share of periods.
+	WarnThrottling = "cpu_throttling"
+	// WarnContention: the process's threads waited on the run queue for a
+	// CPU longer than its threshold's share of the time they ran.
+	WarnContention = "cpu_contention"
 )
+
+// WarningKinds lists every warning kind, in the order evaluate checks them.
+var WarningKinds = []string{WarnThrottling, WarnContention, WarnAsyncPreempt, WarnSchedLatency, WarnCgoShare, WarnCgoCallRate}
+
+// Cause IDs, for Warning.LeadCause, ranked as the agent ranks them.
+const (
+	// CauseThrottling: the cgroup's CPU quota throttles the process.
+	CauseThrottling = "cpu_throttling"
+	// CauseHostContention: other processes (or the hypervisor) take the
+	// CPUs the process's threads are waiting for.
+	CauseHostContention = "host_contention"
+	// CauseGOMAXPROCS: GOMAXPROCS is above the CPUs the process can get,
+	// so its own threads contend for them.
+	CauseGOMAXPROCS = "gomaxprocs_above_cpus"
+	// CauseLongRuns: more runnable goroutines than Ps while some run for
+	// long stretches, typically loops without function calls.
+	CauseLongRuns = "long_runs"
+	// CauseGC: the garbage collector's workers take Ps from goroutines.
+	CauseGC = "gc"
+	// CauseCgoCalls: many small cgo calls, each paying the crossing.
+	CauseCgoCalls = "cgo_calls"
+	// CauseCgoCode: time spent in C code itself.
+	CauseCgoCode = "cgo_c_code"
+	// CauseUnknown: no cause's evidence was present in the context.
+	CauseUnknown = "unknown"
+)
+
+// Where Warning.Functions came from.
+const (
+	FromGoroutines   = "goroutine_profile"
+	FromCPUProfile   = "cpu_profile"
+	FromCgoCallSites = "cgo_call_sites"
+)
+
+// LoopEvidence is what the agent gathers, once per cooldown, to name
+// call-free loops directly: a goroutine profile at the moment of the
+// warning, and a short execution trace that follows it.
+type LoopEvidence struct {
+	// Time is when the goroutine profile was taken.
+	Time time.Time `json:"time"`
+	// Goroutines is how many goroutines the profile held; 0 when skipped.
+	Goroutines int `json:"goroutines"`
+	// Preempted are the goroutines found stopped by async preemption,
+	// counted by the function and line they were interrupted at, most
+	// first.
+	Preempted []PreemptedSite `json:"preempted"`
+	// Trace summarizes the execution trace taken after the goroutine
+	// profile; nil while it runs, or when it could not be taken (see
+	// TraceNote).
+	Trace *TraceEvidence `json:"trace,omitempty"`
+	// Note says why something was skipped, e.g. too many goroutines.
+	Note string `json:"note,omitempty"`
+	// TraceNote says why the trace is missing.
+	TraceNote string `json:"trace_note,omitempty"`
+}
+
+// PreemptedSite is one place goroutines were interrupted by async
+// preemption.
+type PreemptedSite struct {
+	Function   string `json:"function"`
+	File       string `json:"file,omitempty"`
+	Line       int64  `json:"line,omitempty"`
+	Goroutines int64  `json:"goroutines"`
+}
+
+// TraceEvidence is the summary of the on-warning execution trace, which the
+// agent keeps for download (Path) until the next one.
+type TraceEvidence struct {
+	Start   time.Time `json:"start"`
+	Seconds float64   `json:"seconds"`
+	Bytes   int       `json:"bytes"`
+	// AsyncPreemptions and CooperativePreemptions count the trace's
+	// preemptions by kind.
+	AsyncPreemptions       int `json:"async_preemptions"`
+	CooperativePreemptions int `json:"cooperative_preemptions"`
+	// LongestRunSeconds is the longest uninterrupted goroutine run.
+	LongestRunSeconds float64 `json:"longest_run_seconds"`
+	// RunsOver10ms counts runs of 10 ms or more, the time after which
+	// sysmon asks a goroutine to yield.
+	RunsOver10ms int `json:"runs_over_10ms"`
+	// Path is where the agent serves the raw trace, for diagctl trace.
+	Path string `json:"path"`
+}
 
 // Warning is one threshold a window crossed.
 type Warning struct {
@@ -111,8 +253,20 @@ type Warning struct {
 	// Causes are the likely causes read from the context, most telling
 	// first, e.g. "GOMAXPROCS 8 > cgroup limit 2 CPUs".
 	Causes []string `json:"causes"`
+	// LeadCause is the Cause* ID of Causes[0], the cause with the strongest
+	// evidence; CauseUnknown when no cause's evidence is present.
+	LeadCause string `json:"lead_cause"`
 	// Functions are the interrupted functions or cgo call sites involved.
 	Functions []string `json:"functions,omitempty"`
+	// FunctionsFrom says which evidence named Functions: FromGoroutines
+	// (goroutines found stopped by async preemption in a goroutine
+	// profile), FromCPUProfile (samples in runtime.asyncPreempt) or
+	// FromCgoCallSites.
+	FunctionsFrom string `json:"functions_from,omitempty"`
+	// Evidence is what the agent gathered when the warning was raised to
+	// name call-free loops (sched_latency_p99 and async_preempt_share only;
+	// at most once per cooldown).
+	Evidence *LoopEvidence `json:"evidence,omitempty"`
 	// Logged is false when the cooldown suppressed the log line.
 	Logged bool `json:"logged"`
 }
