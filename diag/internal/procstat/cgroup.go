@@ -11,18 +11,33 @@ import (
 // instant. The parsing works on any fs.FS rooted at "/", so it is tested on
 // every platform; only Linux reads a real one (procfs_linux.go).
 type cgroupStat struct {
-	version     string // "v1", "v2", or "" when no CPU controller was found
-	dir         string // the cgroup directory read, as a path in the fs.FS
-	limit       opt[float64]
+	version string // "v1", "v2", or "" when no CPU controller was found
+	// dir is the cgroup directory whose cpu.stat was read, as a path in the
+	// fs.FS: the one that sets limit, or the process's own without a limit.
+	dir string
+	// limit is the effective quota in CPUs: the tightest from the
+	// process's cgroup up to the top of the mounted hierarchy.
+	limit opt[float64]
+	// limitPath is the cgroup that sets limit, as a path inside the
+	// hierarchy as the process sees it ("/" for the root).
+	limitPath   string
 	periods     opt[int64] // nr_periods
 	throttled   opt[int64] // nr_throttled
 	throttledNs opt[int64] // throttled_time (v1) or throttled_usec (v2), in ns
 }
 
 // cgroupFrom finds the process's CPU cgroup in fsys (a view of "/") and
-// reads its limit and cpu.stat. The cgroup comes from proc/self/cgroup, the
-// mount points from proc/self/mountinfo. A v1 "cpu" hierarchy wins over the
-// unified one: in a hybrid setup the CPU controller lives in v1.
+// reads the effective limit and its cpu.stat. The cgroup comes from
+// proc/self/cgroup, the mount points from proc/self/mountinfo. A v1 "cpu"
+// hierarchy wins over the unified one: in a hybrid setup the CPU controller
+// lives in v1.
+//
+// A parent's quota throttles every cgroup below it, so the effective limit
+// is the tightest quota/period from the process's cgroup up to the mount
+// point of its hierarchy (what is above is not visible: in a container the
+// mount point is often the container's own cgroup). Throttling is read from
+// the cgroup that sets that limit, since its quota is what throttles; from
+// the process's own cgroup when none has a limit.
 func cgroupFrom(fsys fs.FS) cgroupStat {
 	data, err := fs.ReadFile(fsys, "proc/self/cgroup")
 	if err != nil {
@@ -38,8 +53,8 @@ func cgroupFrom(fsys fs.FS) cgroupStat {
 	if v1.ok {
 		for _, m := range mounts {
 			if m.fstype == "cgroup" && hasWord(m.superOpts, "cpu") {
-				if dir, ok := locate(fsys, m, v1.v, isV1CPUDir); ok {
-					return readV1(fsys, dir)
+				if dir, hier, ok := locate(fsys, m, v1.v, isV1CPUDir); ok {
+					return readHierarchy(fsys, "v1", m, dir, hier, v1Limit, v1Stat)
 				}
 			}
 		}
@@ -47,8 +62,8 @@ func cgroupFrom(fsys fs.FS) cgroupStat {
 	if v2.ok {
 		for _, m := range mounts {
 			if m.fstype == "cgroup2" {
-				if dir, ok := locate(fsys, m, v2.v, isV2CPUDir); ok {
-					return readV2(fsys, dir)
+				if dir, hier, ok := locate(fsys, m, v2.v, isV2CPUDir); ok {
+					return readHierarchy(fsys, "v2", m, dir, hier, v2Limit, v2Stat)
 				}
 			}
 		}
@@ -142,20 +157,47 @@ func unescapeOctal(s string) string {
 func isOctal(c byte) bool { return '0' <= c && c <= '7' }
 
 // locate returns the directory of the cgroup at cgPath under mount m as a
-// path in fsys: m.point plus cgPath relative to m.root, when that is visible
-// and passes ok; else the mount point itself (the container case, where the
-// process's own cgroup is mounted at the mount point but /proc/self/cgroup
-// names it by its host path).
-func locate(fsys fs.FS, m mount, cgPath string, ok func(fs.FS, string) bool) (string, bool) {
-	if rel, visible := relativeTo(m.root, cgPath); visible {
+// path in fsys, and its path inside the hierarchy: m.point plus cgPath
+// relative to m.root, when that is visible and passes ok; else the mount
+// point itself (the container case, where the process's own cgroup is
+// mounted at the mount point but /proc/self/cgroup names it by its host
+// path), as cgPath in the hierarchy, or m.root when cgPath is outside the
+// cgroup namespace.
+func locate(fsys fs.FS, m mount, cgPath string, ok func(fs.FS, string) bool) (dir, hier string, found bool) {
+	rel, visible := relativeTo(m.root, cgPath)
+	if visible {
 		if dir, valid := fsPath(path.Join(m.point, rel)); valid && ok(fsys, dir) {
-			return dir, true
+			return dir, path.Join(path.Clean(m.root), rel), true
 		}
 	}
 	if dir, valid := fsPath(m.point); valid && ok(fsys, dir) {
-		return dir, true
+		if hier = path.Clean(m.root); strings.HasPrefix(cgPath, "/") && !hasDotDot(cgPath) {
+			hier = path.Clean(cgPath)
+		}
+		return dir, hier, true
 	}
-	return "", false
+	return "", "", false
+}
+
+// readHierarchy reads the limits from dir (hier in the hierarchy) up to the
+// mount point of m, keeps the tightest, and reads cpu.stat where it is set
+// (in dir without a limit). Of equal limits the lowest cgroup wins.
+func readHierarchy(fsys fs.FS, version string, m mount, dir, hier string,
+	limitAt func(fs.FS, string) opt[float64], statAt func(fs.FS, string, *cgroupStat)) cgroupStat {
+	s := cgroupStat{version: version, dir: dir}
+	top, _ := fsPath(m.point)
+	for d, h := dir, hier; ; d, h = path.Dir(d), path.Dir(h) {
+		if l := limitAt(fsys, d); l.ok && (!s.limit.ok || l.v < s.limit.v) {
+			s.limit, s.limitPath, s.dir = l, h, d
+		}
+		// dir is top or below it (locate joined it to m.point); "." ends a
+		// walk that somehow missed top.
+		if d == top || d == "." {
+			break
+		}
+	}
+	statAt(fsys, s.dir, &s)
+	return s
 }
 
 // relativeTo returns p relative to root, or false when p is outside it (a
@@ -216,43 +258,63 @@ func exists(fsys fs.FS, name string) bool {
 	return err == nil
 }
 
-// readV1 reads a cgroup v1 cpu directory: cpu.cfs_quota_us (-1: no limit),
-// cpu.cfs_period_us, and cpu.stat's nr_periods, nr_throttled and
-// throttled_time (ns).
-func readV1(fsys fs.FS, dir string) cgroupStat {
-	s := cgroupStat{version: "v1", dir: dir}
+// v1Limit reads a cgroup v1 cpu directory's cpu.cfs_quota_us (-1: no
+// limit) and cpu.cfs_period_us.
+func v1Limit(fsys fs.FS, dir string) opt[float64] {
 	quota, qok := readInt(fsys, path.Join(dir, "cpu.cfs_quota_us"))
-	period, pok := readInt(fsys, path.Join(dir, "cpu.cfs_period_us"))
-	if qok && pok && quota > 0 && period > 0 {
-		s.limit = some(float64(quota) / float64(period))
+	if !qok || quota <= 0 {
+		return opt[float64]{}
 	}
+	period, pok := readInt(fsys, path.Join(dir, "cpu.cfs_period_us"))
+	if !pok || period <= 0 {
+		return opt[float64]{}
+	}
+	return some(float64(quota) / float64(period))
+}
+
+// v1Stat reads a cgroup v1 cpu.stat: nr_periods, nr_throttled and
+// throttled_time (ns).
+func v1Stat(fsys fs.FS, dir string, s *cgroupStat) {
 	stat := readKeyValues(fsys, path.Join(dir, "cpu.stat"))
 	s.periods = stat["nr_periods"]
 	s.throttled = stat["nr_throttled"]
 	s.throttledNs = stat["throttled_time"]
-	return s
 }
 
-// readV2 reads a cgroup v2 directory: cpu.max ("max 100000" or "200000
-// 100000") and cpu.stat's nr_periods, nr_throttled and throttled_usec.
-func readV2(fsys fs.FS, dir string) cgroupStat {
-	s := cgroupStat{version: "v2", dir: dir}
-	if data, err := fs.ReadFile(fsys, path.Join(dir, "cpu.max")); err == nil {
-		if f := strings.Fields(string(data)); len(f) == 2 && f[0] != "max" {
-			quota, qerr := strconv.ParseInt(f[0], 10, 64)
-			period, perr := strconv.ParseInt(f[1], 10, 64)
-			if qerr == nil && perr == nil && quota > 0 && period > 0 {
-				s.limit = some(float64(quota) / float64(period))
-			}
-		}
+// v2Limit reads a cgroup v2 directory's cpu.max.
+func v2Limit(fsys fs.FS, dir string) opt[float64] {
+	data, err := fs.ReadFile(fsys, path.Join(dir, "cpu.max"))
+	if err != nil {
+		return opt[float64]{}
 	}
+	return parseCPUMax(string(data))
+}
+
+// parseCPUMax parses cgroup v2 cpu.max, "$MAX $PERIOD" in µs: "max 100000"
+// (no limit) or "50000 100000" (half a CPU), with a trailing newline. A
+// quota or period that is not positive is no limit.
+func parseCPUMax(data string) opt[float64] {
+	f := strings.Fields(data)
+	if len(f) != 2 || f[0] == "max" {
+		return opt[float64]{}
+	}
+	quota, qerr := strconv.ParseInt(f[0], 10, 64)
+	period, perr := strconv.ParseInt(f[1], 10, 64)
+	if qerr != nil || perr != nil || quota <= 0 || period <= 0 {
+		return opt[float64]{}
+	}
+	return some(float64(quota) / float64(period))
+}
+
+// v2Stat reads a cgroup v2 cpu.stat: nr_periods, nr_throttled and
+// throttled_usec.
+func v2Stat(fsys fs.FS, dir string, s *cgroupStat) {
 	stat := readKeyValues(fsys, path.Join(dir, "cpu.stat"))
 	s.periods = stat["nr_periods"]
 	s.throttled = stat["nr_throttled"]
 	if us := stat["throttled_usec"]; us.ok && us.v <= (1<<63-1)/1000 {
 		s.throttledNs = some(us.v * 1000)
 	}
-	return s
 }
 
 // readInt reads a file holding one decimal integer.

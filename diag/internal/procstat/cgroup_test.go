@@ -2,10 +2,14 @@ package procstat
 
 import (
 	"io/fs"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // tree writes files (slash paths relative to a fake "/") under t.TempDir()
@@ -53,7 +57,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/kubepods/pod1/c1/cpu.max":  "200000 100000\n",
 				"sys/fs/cgroup/kubepods/pod1/c1/cpu.stat": statV2,
 			},
-			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/kubepods/pod1/c1", limit: some(2.0),
+			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/kubepods/pod1/c1", limit: some(2.0), limitPath: "/kubepods/pod1/c1",
 				periods: some[int64](10), throttled: some[int64](3), throttledNs: some[int64](1500000)},
 		},
 		{
@@ -65,7 +69,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/a/cpu.stat":   "nr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
 				"sys/fs/cgroup/cgroup.procs": "",
 			},
-			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/a", limit: some(0.5),
+			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/a", limit: some(0.5), limitPath: "/a",
 				periods: some[int64](0), throttled: some[int64](0), throttledNs: some[int64](0)},
 		},
 		{
@@ -87,7 +91,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/cpu.max":  "100000 100000\n",
 				"sys/fs/cgroup/cpu.stat": statV2,
 			},
-			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup", limit: some(1.0),
+			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup", limit: some(1.0), limitPath: "/system.slice/docker-abc.scope",
 				periods: some[int64](10), throttled: some[int64](3), throttledNs: some[int64](1500000)},
 		},
 		{
@@ -98,7 +102,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/sibling/cpu.max": "900000 100000\n",
 				"sys/fs/cgroup/cpu.max":         "300000 100000\n",
 			},
-			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup", limit: some(3.0)},
+			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup", limit: some(3.0), limitPath: "/"},
 		},
 		{
 			name: "v2 mount of a subtree (mountinfo root is not /)",
@@ -110,7 +114,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/c1/cpu.stat":    statV2,
 				"sys/fs/cgroup/cgroup.threads": "",
 			},
-			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/c1", limit: some(4.0),
+			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/c1", limit: some(4.0), limitPath: "/kubepods/pod1/c1",
 				periods: some[int64](10), throttled: some[int64](3), throttledNs: some[int64](1500000)},
 		},
 		{
@@ -120,7 +124,7 @@ func TestCgroupFrom(t *testing.T) {
 				"proc/self/mountinfo":        miRoot + "30 22 0:26 / /run/my\\040cgroups rw - cgroup2 none rw\n",
 				"run/my cgroups/job/cpu.max": "150000 100000\n",
 			},
-			want: cgroupStat{version: "v2", dir: "run/my cgroups/job", limit: some(1.5)},
+			want: cgroupStat{version: "v2", dir: "run/my cgroups/job", limit: some(1.5), limitPath: "/job"},
 		},
 		{
 			name: "v2 root cgroup: cpu controller but no cpu.max",
@@ -149,7 +153,7 @@ func TestCgroupFrom(t *testing.T) {
 				"proc/self/mountinfo":     miV2,
 				"sys/fs/cgroup/a/cpu.max": "100000 50000\n",
 			},
-			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/a", limit: some(2.0)},
+			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/a", limit: some(2.0), limitPath: "/a"},
 		},
 		{
 			name: "v2 cpu.max present, cpu.stat missing",
@@ -158,7 +162,7 @@ func TestCgroupFrom(t *testing.T) {
 				"proc/self/mountinfo":     miV2,
 				"sys/fs/cgroup/a/cpu.max": "100000 100000\n",
 			},
-			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/a", limit: some(1.0)},
+			want: cgroupStat{version: "v2", dir: "sys/fs/cgroup/a", limit: some(1.0), limitPath: "/a"},
 		},
 		{
 			name: "v2 garbage",
@@ -188,7 +192,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000\n",
 				"sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.stat":          statV1,
 			},
-			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct/docker/abc", limit: some(1.5),
+			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct/docker/abc", limit: some(1.5), limitPath: "/docker/abc",
 				periods: some[int64](7), throttled: some[int64](2), throttledNs: some[int64](123456789)},
 		},
 		{
@@ -225,7 +229,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us":  "250000\n",
 				"sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
 			},
-			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct", limit: some(2.5)},
+			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct", limit: some(2.5), limitPath: "/kubepods/burstable/pod1/c1"},
 		},
 		{
 			name: "v1 container: path not visible under a / mount",
@@ -235,7 +239,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us":  "50000\n",
 				"sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
 			},
-			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct", limit: some(0.5)},
+			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct", limit: some(0.5), limitPath: "/docker/abc"},
 		},
 		{
 			name: "v1 only cpu.stat",
@@ -265,7 +269,7 @@ func TestCgroupFrom(t *testing.T) {
 				"sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us":  "100000\n",
 				"sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
 			},
-			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct", limit: some(1.0)},
+			want: cgroupStat{version: "v1", dir: "sys/fs/cgroup/cpu,cpuacct", limit: some(1.0), limitPath: "/"},
 		},
 		{
 			name: "v1 cpu hierarchy listed but not mounted",
@@ -386,4 +390,202 @@ func TestHostCgroup(t *testing.T) {
 			t.Errorf("readOSThreads = %+v, want >= 1", n)
 		}
 	}
+}
+
+// TestCgroupHierarchy: the effective limit is the tightest from the
+// process's cgroup up to its hierarchy's mount point, and throttling comes
+// from the cgroup that sets it.
+func TestCgroupHierarchy(t *testing.T) {
+	const (
+		statOwn    = "nr_periods 100\nnr_throttled 1\nthrottled_usec 10\n"
+		statParent = "nr_periods 200\nnr_throttled 50\nthrottled_usec 7000\n"
+		statOwnV1  = "nr_periods 100\nnr_throttled 1\nthrottled_time 10000\n"
+		statParV1  = "nr_periods 200\nnr_throttled 50\nthrottled_time 7000000\n"
+	)
+	own := cgroupStat{periods: some[int64](100), throttled: some[int64](1), throttledNs: some[int64](10000)}
+	parent := cgroupStat{periods: some[int64](200), throttled: some[int64](50), throttledNs: some[int64](7000000)}
+	with := func(s cgroupStat, version, dir string, limit opt[float64], limitPath string) cgroupStat {
+		s.version, s.dir, s.limit, s.limitPath = version, dir, limit, limitPath
+		return s
+	}
+	v2 := func(ownMax, parentMax string, extra fstest.MapFS) fstest.MapFS {
+		m := fstest.MapFS{
+			"proc/self/cgroup":                  {Data: []byte("0::/parent/own\n")},
+			"proc/self/mountinfo":               {Data: []byte(miRoot + miV2)},
+			"sys/fs/cgroup/cgroup.controllers":  {Data: []byte("cpu memory\n")},
+			"sys/fs/cgroup/parent/cpu.stat":     {Data: []byte(statParent)},
+			"sys/fs/cgroup/parent/own/cpu.stat": {Data: []byte(statOwn)},
+		}
+		if ownMax != "" {
+			m["sys/fs/cgroup/parent/own/cpu.max"] = &fstest.MapFile{Data: []byte(ownMax)}
+		}
+		if parentMax != "" {
+			m["sys/fs/cgroup/parent/cpu.max"] = &fstest.MapFile{Data: []byte(parentMax)}
+		}
+		maps.Copy(m, extra)
+		return m
+	}
+	const v1Dir = "sys/fs/cgroup/cpu,cpuacct"
+	v1 := func(ownQuota, parentQuota string) fstest.MapFS {
+		return fstest.MapFS{
+			"proc/self/cgroup":                      {Data: []byte("4:cpu,cpuacct:/parent/own\n")},
+			"proc/self/mountinfo":                   {Data: []byte(miRoot + miV1Tmpfs + miV1CPU)},
+			v1Dir + "/cpu.cfs_quota_us":             {Data: []byte("-1\n")},
+			v1Dir + "/cpu.cfs_period_us":            {Data: []byte("100000\n")},
+			v1Dir + "/parent/cpu.cfs_quota_us":      {Data: []byte(parentQuota)},
+			v1Dir + "/parent/cpu.cfs_period_us":     {Data: []byte("100000\n")},
+			v1Dir + "/parent/cpu.stat":              {Data: []byte(statParV1)},
+			v1Dir + "/parent/own/cpu.cfs_quota_us":  {Data: []byte(ownQuota)},
+			v1Dir + "/parent/own/cpu.cfs_period_us": {Data: []byte("100000\n")},
+			v1Dir + "/parent/own/cpu.stat":          {Data: []byte(statOwnV1)},
+		}
+	}
+	tests := []struct {
+		name string
+		fsys fstest.MapFS
+		want cgroupStat
+	}{
+		{"v2 own none, parent 0.5: the parent's", v2("max 100000\n", "50000 100000\n", nil),
+			with(parent, "v2", "sys/fs/cgroup/parent", some(0.5), "/parent")},
+		{"v2 own 2, parent 0.5: the parent's", v2("200000 100000\n", "50000 100000\n", nil),
+			with(parent, "v2", "sys/fs/cgroup/parent", some(0.5), "/parent")},
+		{"v2 own 0.5, parent 2: own", v2("50000 100000\n", "200000 100000\n", nil),
+			with(own, "v2", "sys/fs/cgroup/parent/own", some(0.5), "/parent/own")},
+		{"v2 equal limits: the lower cgroup", v2("100000 100000\n", "50000 50000\n", nil),
+			with(own, "v2", "sys/fs/cgroup/parent/own", some(1.0), "/parent/own")},
+		{"v2 no limit anywhere: own cgroup's throttling", v2("max 100000\n", "max 100000\n", nil),
+			with(own, "v2", "sys/fs/cgroup/parent/own", opt[float64]{}, "")},
+		{"v2 own cpu.max missing, parent 1.5", v2("", "150000 100000\n", fstest.MapFS{
+			"sys/fs/cgroup/parent/own/cgroup.controllers": {Data: []byte("cpu\n")},
+		}), with(parent, "v2", "sys/fs/cgroup/parent", some(1.5), "/parent")},
+		{"v2 grandparent: the walk goes to the root", v2("max 100000\n", "max 100000\n", fstest.MapFS{
+			"proc/self/cgroup":                     {Data: []byte("0::/gp/parent/own\n")},
+			"sys/fs/cgroup/gp/parent/own/cpu.max":  {Data: []byte("max 100000\n")},
+			"sys/fs/cgroup/gp/parent/own/cpu.stat": {Data: []byte(statOwn)},
+			"sys/fs/cgroup/gp/cpu.max":             {Data: []byte("25000 100000\n")},
+			"sys/fs/cgroup/gp/cpu.stat":            {Data: []byte(statParent)},
+		}), with(parent, "v2", "sys/fs/cgroup/gp", some(0.25), "/gp")},
+		{"v1 own none, parent 0.5: the parent's", v1("-1\n", "50000\n"),
+			with(parent, "v1", v1Dir+"/parent", some(0.5), "/parent")},
+		{"v1 own 2, parent 0.5: the parent's", v1("200000\n", "50000\n"),
+			with(parent, "v1", v1Dir+"/parent", some(0.5), "/parent")},
+		{"v1 own 0.5, parent 2: own", v1("50000\n", "200000\n"),
+			with(own, "v1", v1Dir+"/parent/own", some(0.5), "/parent/own")},
+		{"v1 no limit anywhere", v1("-1\n", "-1\n"),
+			with(own, "v1", v1Dir+"/parent/own", opt[float64]{}, "")},
+		{"v1 garbage parent quota is no limit", v1("-1\n", "lots\n"),
+			with(own, "v1", v1Dir+"/parent/own", opt[float64]{}, "")},
+		{
+			// A container's view: its cgroup is mounted at /sys/fs/cgroup
+			// (mountinfo root /kubepods/pod1/c1); the pod's limit above it
+			// is not visible, and the files above the mount point are not
+			// cgroups.
+			name: "v2 container view: mount root is not /, nothing above the mount point",
+			fsys: fstest.MapFS{
+				"proc/self/cgroup":       {Data: []byte("0::/kubepods/pod1/c1\n")},
+				"proc/self/mountinfo":    {Data: []byte(miRoot + "30 22 0:26 /kubepods/pod1/c1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")},
+				"sys/fs/cgroup/cpu.max":  {Data: []byte("max 100000\n")},
+				"sys/fs/cgroup/cpu.stat": {Data: []byte(statOwn)},
+				"sys/fs/cpu.max":         {Data: []byte("10000 100000\n")},
+				"sys/cpu.max":            {Data: []byte("10000 100000\n")},
+				"cpu.max":                {Data: []byte("10000 100000\n")},
+			},
+			want: with(own, "v2", "sys/fs/cgroup", opt[float64]{}, ""),
+		},
+		{
+			name: "v2 subtree mount: limits up to the mount point, named in the hierarchy",
+			fsys: fstest.MapFS{
+				"proc/self/cgroup":             {Data: []byte("0::/kubepods/pod1/c1/sub\n")},
+				"proc/self/mountinfo":          {Data: []byte("30 22 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")},
+				"sys/fs/cgroup/c1/sub/cpu.max": {Data: []byte("max 100000\n")},
+				"sys/fs/cgroup/c1/cpu.max":     {Data: []byte("300000 100000\n")},
+				"sys/fs/cgroup/cpu.max":        {Data: []byte("100000 100000\n")},
+				"sys/fs/cgroup/cpu.stat":       {Data: []byte(statParent)},
+				"sys/fs/cpu.max":               {Data: []byte("10000 100000\n")},
+			},
+			want: with(parent, "v2", "sys/fs/cgroup", some(1.0), "/kubepods/pod1"),
+		},
+		{
+			name: "v1 container view: the container's cgroup at the mount point",
+			fsys: fstest.MapFS{
+				"proc/self/cgroup":                {Data: []byte("4:cpu,cpuacct:/docker/abc\n")},
+				"proc/self/mountinfo":             {Data: []byte("32 31 0:29 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro - cgroup cgroup rw,cpu,cpuacct\n")},
+				v1Dir + "/cpu.cfs_quota_us":       {Data: []byte("150000\n")},
+				v1Dir + "/cpu.cfs_period_us":      {Data: []byte("100000\n")},
+				v1Dir + "/cpu.stat":               {Data: []byte(statOwnV1)},
+				"sys/fs/cgroup/cpu.cfs_quota_us":  {Data: []byte("1000\n")},
+				"sys/fs/cgroup/cpu.cfs_period_us": {Data: []byte("100000\n")},
+			},
+			want: with(own, "v1", v1Dir, some(1.5), "/docker/abc"),
+		},
+		{
+			name: "v2 cgroup namespace root",
+			fsys: fstest.MapFS{
+				"proc/self/cgroup":       {Data: []byte("0::/\n")},
+				"proc/self/mountinfo":    {Data: []byte(miRoot + miV2)},
+				"sys/fs/cgroup/cpu.max":  {Data: []byte("200000 100000\n")},
+				"sys/fs/cgroup/cpu.stat": {Data: []byte(statOwn)},
+			},
+			want: with(own, "v2", "sys/fs/cgroup", some(2.0), "/"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := cgroupFrom(tt.fsys); got != tt.want {
+				t.Errorf("cgroupFrom =\n %+v\nwant\n %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseCPUMax(t *testing.T) {
+	tests := []struct {
+		in   string
+		want opt[float64]
+	}{
+		{"max 100000\n", opt[float64]{}},
+		{"50000 100000\n", some(0.5)},
+		{"200000 100000", some(2.0)},
+		{"  150000\t100000 \n", some(1.5)},
+		{"max\n", opt[float64]{}},
+		{"0 100000\n", opt[float64]{}},
+		{"-1 100000\n", opt[float64]{}},
+		{"100000 0\n", opt[float64]{}},
+		{"100000 -5\n", opt[float64]{}},
+		{"100000 100000 1\n", opt[float64]{}},
+		{"1e5 100000\n", opt[float64]{}},
+		{"", opt[float64]{}},
+	}
+	for _, tt := range tests {
+		if got := parseCPUMax(tt.in); got != tt.want {
+			t.Errorf("parseCPUMax(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzParseCPUMax: any content, no panic; a limit is positive and finite,
+// comes from two fields of which the first is not "max", and does not
+// depend on the trailing newline.
+func FuzzParseCPUMax(f *testing.F) {
+	f.Add("max 100000\n")
+	f.Add("50000 100000\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		got := parseCPUMax(data)
+		if again := parseCPUMax(data + "\n"); again != got {
+			t.Fatalf("parseCPUMax(%q) = %+v, with a newline %+v", data, got, again)
+		}
+		if !got.ok {
+			return
+		}
+		if !(got.v > 0) || math.IsInf(got.v, 0) {
+			t.Fatalf("parseCPUMax(%q) = %v", data, got.v)
+		}
+		f := strings.Fields(data)
+		if len(f) != 2 || f[0] == "max" {
+			t.Fatalf("parseCPUMax(%q) = %v from fields %q", data, got.v, f)
+		}
+		if parseCPUMax("max " + f[1]).ok {
+			t.Fatalf("max %s is a limit", f[1])
+		}
+	})
 }

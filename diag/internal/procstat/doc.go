@@ -1,7 +1,9 @@
 // Package procstat records what the process looked like over a window: the
 // scheduler, goroutines and threads (runtime/metrics), CPU time and context
-// switches (getrusage), the cgroup CPU limit and throttling (Linux), and
-// whether async preemption is off (GODEBUG).
+// switches (getrusage), and on Linux the effective cgroup CPU limit and its
+// throttling, how long the threads waited on a run queue for a CPU
+// (/proc/self/task/*/schedstat) and how busy the machine's CPUs were
+// (/proc/stat); and whether async preemption is off (GODEBUG).
 //
 // Take two snapshots, one at each end of a window, and turn them into an
 // api.Context:

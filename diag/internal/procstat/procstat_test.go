@@ -21,9 +21,12 @@ import (
 
 func TestContextZeroSnapshots(t *testing.T) {
 	c := Context(Snapshot{}, Snapshot{})
-	checkAllNil(t, c, "GoVersion", "GOMAXPROCS", "NumCPU", "CgroupVersion", "AsyncPreemptOff")
+	checkAllNil(t, c, "GoVersion", "GOMAXPROCS", "NumCPU", "CgroupVersion", "AsyncPreemptOff", "RunQueueWaitUnavailable")
 	if c.GoVersion != runtime.Version() {
 		t.Errorf("GoVersion = %q", c.GoVersion)
+	}
+	if c.RunQueueWaitUnavailable != schedNotRead {
+		t.Errorf("RunQueueWaitUnavailable = %q, want %q", c.RunQueueWaitUnavailable, schedNotRead)
 	}
 	if _, err := json.Marshal(c); err != nil {
 		t.Fatal(err)
@@ -67,8 +70,14 @@ func TestContextFromSnapshots(t *testing.T) {
 			cpuIdle:    some(50.0),
 		},
 		ru: some(rusage{cpu: time.Second, vcsw: 10, ivcsw: 20}),
-		cg: cgroupStat{version: "v2", dir: "sys/fs/cgroup", limit: some(2.0),
+		cg: cgroupStat{version: "v2", dir: "sys/fs/cgroup", limit: some(2.0), limitPath: "/kube",
 			periods: some[int64](10), throttled: some[int64](1), throttledNs: some[int64](1e6)},
+		sched: schedStat{threads: []threadSched{
+			{tid: 1, run: 1e9, wait: 1e8},
+			{tid: 5, run: 2e9, wait: 2e8},
+			{tid: 7, run: 3e9, wait: 3e8}, // exits in the window
+		}},
+		host:   some(hostCPU{busy: 1000, steal: 10}),
 		numCPU: 16,
 	}
 	end := base
@@ -85,6 +94,12 @@ func TestContextFromSnapshots(t *testing.T) {
 	end.cg.periods = some[int64](30)
 	end.cg.throttled = some[int64](5)
 	end.cg.throttledNs = some[int64](251e6)
+	end.sched = schedStat{threads: []threadSched{
+		{tid: 1, run: 1.5e9, wait: 3.5e8},
+		{tid: 5, run: 2.5e9, wait: 4.5e8},
+		{tid: 9, run: 1e9, wait: 1e9}, // created in the window
+	}}
+	end.host = some(hostCPU{busy: 1600, steal: 60}) // 3 CPUs busy, 0.25 stolen
 	end.asyncPreemptOff = true
 
 	c := Context(base, end)
@@ -94,9 +109,19 @@ func TestContextFromSnapshots(t *testing.T) {
 		NumCPU:                          16,
 		CgroupVersion:                   "v2",
 		CgroupCPULimit:                  ptr(2.0),
+		CgroupCPULimitPath:              "/kube",
 		CgroupPeriods:                   ptr[int64](20),
 		CgroupThrottledPeriods:          ptr[int64](4),
 		CgroupThrottledSeconds:          ptr(0.25),
+		CgroupThrottledShare:            ptr(0.2),
+		CgroupThrottledSecondsPerSecond: ptr(0.125),
+		RunQueueWaitSeconds:             ptr(0.5), // threads 1 and 5
+		RunQueueWaitPerSecond:           ptr(0.25),
+		RunQueueWaitRatio:               ptr(0.5),
+		RunQueueThreads:                 ptr[int64](2),
+		HostBusyCPUs:                    ptr(3.0),
+		StealCPUs:                       ptr(0.25),
+		OtherCPUs:                       ptr(2.0), // 3 - 0.25 - 1.5/2
 		ProcessCPUSeconds:               ptr(1.5),
 		InvoluntaryCtxSwitches:          ptr[int64](10),
 		InvoluntaryCtxSwitchesPerSecond: ptr(5.0),
@@ -130,13 +155,17 @@ func TestContextFromSnapshots(t *testing.T) {
 	})
 	t.Run("swapped: counters went backwards", func(t *testing.T) {
 		c := Context(end, base)
-		checkAllNil(t, c, "GoVersion", "GOMAXPROCS", "NumCPU", "CgroupVersion", "CgroupCPULimit", "Goroutines")
+		checkAllNil(t, c, "GoVersion", "GOMAXPROCS", "NumCPU", "CgroupVersion", "CgroupCPULimit", "CgroupCPULimitPath", "Goroutines", "RunQueueWaitUnavailable")
+		if c.RunQueueWaitUnavailable != schedNoProgress {
+			t.Errorf("RunQueueWaitUnavailable = %q, want %q", c.RunQueueWaitUnavailable, schedNoProgress)
+		}
 	})
 	t.Run("cgroup moved", func(t *testing.T) {
 		e := end
 		e.cg.dir = "sys/fs/cgroup/other"
 		c := Context(base, e)
-		if c.CgroupPeriods != nil || c.CgroupThrottledPeriods != nil || c.CgroupThrottledSeconds != nil {
+		if c.CgroupPeriods != nil || c.CgroupThrottledPeriods != nil || c.CgroupThrottledSeconds != nil ||
+			c.CgroupThrottledShare != nil || c.CgroupThrottledSecondsPerSecond != nil {
 			t.Errorf("throttling across cgroups: %+v", c)
 		}
 		if c.CgroupCPULimit == nil || c.CgroupVersion != "v2" {
@@ -147,11 +176,37 @@ func TestContextFromSnapshots(t *testing.T) {
 		e := end
 		e.at = base.at
 		c := Context(base, e)
-		if c.CgoCallsPerSecond != nil || c.InvoluntaryCtxSwitchesPerSecond != nil {
+		if c.CgoCallsPerSecond != nil || c.InvoluntaryCtxSwitchesPerSecond != nil || c.CgroupThrottledSecondsPerSecond != nil ||
+			c.RunQueueWaitPerSecond != nil || c.HostBusyCPUs != nil || c.StealCPUs != nil || c.OtherCPUs != nil {
 			t.Errorf("rates over no time: %+v", c)
 		}
-		if c.CgoCalls == nil || c.InvoluntaryCtxSwitches == nil {
+		if c.CgoCalls == nil || c.InvoluntaryCtxSwitches == nil || c.CgroupThrottledShare == nil ||
+			c.RunQueueWaitSeconds == nil || c.RunQueueWaitRatio == nil {
 			t.Errorf("counts lost: %+v", c)
+		}
+	})
+	t.Run("no period elapsed: no throttled share", func(t *testing.T) {
+		e := end
+		e.cg.periods, e.cg.throttled = base.cg.periods, base.cg.throttled
+		c := Context(base, e)
+		if c.CgroupPeriods == nil || *c.CgroupPeriods != 0 || c.CgroupThrottledShare != nil {
+			t.Errorf("periods %v, share %v; want 0 and nil", c.CgroupPeriods, c.CgroupThrottledShare)
+		}
+	})
+	t.Run("no rusage: no OtherCPUs", func(t *testing.T) {
+		e := end
+		e.ru = opt[rusage]{}
+		c := Context(base, e)
+		if c.OtherCPUs != nil || c.HostBusyCPUs == nil || c.StealCPUs == nil {
+			t.Errorf("other %v busy %v steal %v", c.OtherCPUs, c.HostBusyCPUs, c.StealCPUs)
+		}
+	})
+	t.Run("process above the host's busy time: OtherCPUs floors at 0", func(t *testing.T) {
+		e := end
+		e.host = some(hostCPU{busy: 1100, steal: 10}) // 0.5 CPUs, the process used 0.75
+		c := Context(base, e)
+		if c.OtherCPUs == nil || *c.OtherCPUs != 0 || *c.HostBusyCPUs != 0.5 || *c.StealCPUs != 0 {
+			t.Errorf("other %v busy %v steal %v", c.OtherCPUs, c.HostBusyCPUs, c.StealCPUs)
 		}
 	})
 }
@@ -349,6 +404,18 @@ func BenchmarkTakeParts(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = readOSThreads()
+		}
+	})
+	b.Run("schedstat", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = readSched()
+		}
+	})
+	b.Run("proc-stat", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = readHostCPU()
 		}
 	})
 }
