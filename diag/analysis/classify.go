@@ -79,6 +79,12 @@ func classify(frames []sframe) verdict {
 			// calls; only a call made through runtime.cgocall is the
 			// program's cgo.
 			if i+1 < n && frames[i+1].kind == kindCgocall || hasCfuncBelow(frames[i+1:]) {
+				if i > 0 && !sawC {
+					// Only runtime frames above it: asmcgocall's own
+					// work before the C call (saving the goroutine's
+					// state to switch stacks), as with cgocall below.
+					return verdict{BucketCgoCrossing, -1}
+				}
 				return verdict{BucketCgoC, -1}
 			}
 			return verdict{BucketGo, -1}

@@ -32,6 +32,7 @@ const (
 	cgoexp         = "_cgoexp_bcc51c204905_goCallback@_cgo_gotypes.go:98"
 	goCallback     = "main.goCallback@/app/callback.go:9"
 	cNamed         = "burn_c@/app/burn.c:14"
+	gosaveSwitch   = "gosave_systemstack_switch@runtime/asm_amd64.s:890" // -trimpath file name
 	cUnnamed       = "-"
 )
 
@@ -82,6 +83,18 @@ func TestClassifyRules(t *testing.T) {
 		{"callback: runtime under go code above the boundary", stack{"runtime.mallocgc@/usr/local/go/src/runtime/malloc.go:1000", goCallback, cgoexp, cgocallbackg1, cgocallbackg, cgocallback, cgocall}, BucketGo},
 		{"callback calling C again is cgo", stack{cUnnamed, asmcgocall, cgocall, "main._Cfunc_inner@_cgo_gotypes.go:80", goCallback, cgoexp, cgocallbackg1, cgocallbackg, cgocallback, cUnnamed, asmcgocall, cgocall, cfuncBurn, work}, BucketCgoC},
 
+		// With runtime.SetCgoTraceback installed a sample can land in the
+		// runtime's assembly helpers, whose names carry no package: here
+		// asmcgocall saving the goroutine's state before it switches to the
+		// C stack. That is the crossing into C, not user Go code nor C work.
+		{"crossing: unqualified runtime asm above asmcgocall", stack{gosaveSwitch, asmcgocall, cgocall, "main._Cfunc_x@_cgo_gotypes.go:61", mainMain}, BucketCgoCrossing},
+		{"crossing: unqualified runtime asm, GOROOT path", stack{"gosave_systemstack_switch@/usr/local/go/src/runtime/asm_amd64.s:890", asmcgocall, cgocall, cfuncBurn, work}, BucketCgoCrossing},
+		{"crossing: unqualified runtime asm above cgocall", stack{gosaveSwitch, cgocall, cfuncBurn, work}, BucketCgoCrossing},
+		{"unqualified runtime asm called from go is go", stack{gosaveSwitch, "runtime.systemstack@runtime/asm_amd64.s:510", work, mainMain}, BucketGo},
+		// A user package named runtime is user code: its functions are
+		// qualified by the package path, whatever the directory is called.
+		{"user package named runtime is go", stack{"example.com/x/runtime.Spin@/src/example.com/x/runtime/spin.go:7", asmcgocall, cgocall, cfuncBurn, work}, BucketGo},
+		{"user package named runtime, asm", stack{"example.com/x/runtime.spinAsm@/home/u/x/runtime/spin_amd64.s:3", cgocall, cfuncBurn, work}, BucketGo},
 		{"runtime's own C call (no cgocall) is go", stack{cUnnamed, asmcgocall, "runtime.callCgoMmap@/usr/local/go/src/runtime/cgo_mmap.go:40", "runtime.mmap@/usr/local/go/src/runtime/cgo_mmap.go:30"}, BucketGo},
 
 		{"non-go thread", stack{cUnnamed, externalCode}, BucketExternalThread},

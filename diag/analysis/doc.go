@@ -22,8 +22,9 @@
 //     stops at runtime.cgocall (the profile has no C frames unless the binary
 //     installs runtime.SetCgoTraceback).
 //   - cgo_crossing: the price of crossing into C and back: runtime frames above
-//     runtime.cgocall (entersyscall, exitsyscall), the _Cfunc_ stubs, cgo
-//     pointer checks, and the runtime's side of a C→Go callback.
+//     runtime.cgocall (entersyscall, exitsyscall) or runtime.asmcgocall (the
+//     switch to the C stack), the _Cfunc_ stubs, cgo pointer checks, and the
+//     runtime's side of a C→Go callback.
 //   - external_thread: threads Go did not create (runtime._ExternalCode roots,
 //     or stacks with no Go frame at all).
 //   - external_no_stack: a Go thread in code outside the Go binary whose stack
@@ -33,6 +34,12 @@
 //   - runtime_no_stack: a Go thread whose stack could not be walked
 //     (runtime._System, runtime._GC, runtime._VDSO).
 //   - go: everything else, including Go code called back from C.
+//
+// A frame is the runtime's when its function is in package runtime (or
+// internal/runtime/...), or, for the runtime's file-local assembly functions
+// whose names carry no package (gosave_systemstack_switch), when its file is
+// in the runtime's source directory (.../src/runtime/asm_amd64.s, or
+// runtime/asm_amd64.s in a -trimpath build).
 //
 // Without C frames, a sample taken while a thread is in a cgo call stops at
 // runtime.cgocall wherever the signal landed: in the C code, but also in the

@@ -165,8 +165,43 @@ func classifyFunction(name, file string) frameKind {
 	case strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "internal/runtime/") ||
 		strings.HasPrefix(name, "runtime/internal/"):
 		return kindRuntime
+	case !hasPackage(name) && inRuntimeDir(file):
+		// The runtime's file-local assembly functions carry no package
+		// ("gosave_systemstack_switch", from runtime/asm_amd64.s): their
+		// file says whose they are.
+		return kindRuntime
 	}
 	return kindGo
+}
+
+// hasPackage reports whether a Go function name is qualified by its package:
+// a dot in its last path element, before any receiver's parenthesis
+// ("example.com/x/runtime.F", "runtime.(*T).m"), as against the bare names of
+// file-local assembly functions ("gosave_systemstack_switch").
+func hasPackage(name string) bool {
+	if i := strings.IndexByte(name, '('); i >= 0 {
+		name = name[:i]
+	}
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.IndexByte(name, '.') > 0
+}
+
+// inRuntimeDir reports whether a source file is in the runtime's own
+// directory: "/usr/local/go/src/runtime/asm_amd64.s", or "runtime/asm_amd64.s"
+// in a -trimpath build. (Only unqualified names are judged by their file, so
+// a user package whose directory is also called runtime keeps its functions,
+// which are qualified.)
+func inRuntimeDir(file string) bool {
+	dir, base := file, ""
+	if i := strings.LastIndexByte(file, '/'); i >= 0 {
+		dir, base = file[:i], file[i+1:]
+	}
+	if base == "" {
+		return false
+	}
+	return dir == "runtime" || strings.HasSuffix(dir, "/runtime")
 }
 
 // isCgoGlue reports whether a Go function is code cgo generates around a call
