@@ -82,7 +82,13 @@ func renderTrace(w io.Writer, name string, s *tracesum.Summary, lists bool) erro
 					p = strconv.Itoa(r.P)
 				}
 				rows = append(rows, []string{strconv.FormatInt(r.Goroutine, 10), ran, dur(r.StartSeconds), p,
-					truncateLeft(r.Ended, 24), where(r.Function, r.File, r.Line, r.GoroutineFunction)})
+					truncateLeft(r.Ended, 24), ""})
+			}
+			// An inferred WHERE may take what the other columns leave of
+			// a line.
+			width := max(lineWidth-utf8.RuneCountInString(indentNotes)-tableWidth(rows, 5), maxWhereCol)
+			for i, r := range s.LongestRuns {
+				rows[i+1][5] = runWhere(r, width)
 			}
 			writeTable(&b, rows, 0, 1, 2, 3)
 		}
@@ -91,6 +97,7 @@ func renderTrace(w io.Writer, name string, s *tracesum.Summary, lists bool) erro
 	// System calls and cgo.
 	renderCalls(&b, "System calls", s.Syscalls, lists)
 	renderCalls(&b, "Cgo calls", s.Cgo, lists)
+	renderByDesign(&b, s.ByDesign, lists)
 
 	// Runnable waits.
 	wt := s.RunnableWait
@@ -160,7 +167,31 @@ func renderCalls(b *bytes.Buffer, title string, c tracesum.CallStats, lists bool
 			took = "≥" + took
 		}
 		rows = append(rows, []string{shortenFunc(callName(call.Function), 28), took, dur(call.StartSeconds),
-			strconv.FormatInt(call.Goroutine, 10), where(call.Caller, call.File, call.Line, "")})
+			strconv.FormatInt(call.Goroutine, 10), where(call.Caller, call.File, call.Line, maxWhereCol)})
+	}
+	writeTable(b, rows, 1, 2, 3)
+}
+
+// renderByDesign prints the waits of the runtime's and the standard
+// library's goroutines that block by design (the CPU profiler's reader,
+// os/signal's receiver...), counted apart from the system calls: a line when
+// there are some, and what waited.
+func renderByDesign(b *bytes.Buffer, c tracesum.CallStats, lists bool) {
+	if c.Count == 0 {
+		return
+	}
+	dur := tracesum.FormatDuration
+	head := fmt.Sprintf("Waits by design, not counted above: %d, %s in all (goroutines that wait in a system call for as long as there is nothing to do)",
+		c.Count, dur(c.TotalSeconds))
+	b.WriteString("\n")
+	b.WriteString(wrap(head, "", indentNotes, lineWidth))
+	if !lists {
+		return
+	}
+	rows := [][]string{{"WAITED IN", "COUNT", "TOTAL", "MAX", "WHOSE"}}
+	for _, site := range c.Sites {
+		rows = append(rows, []string{shortenFunc(site.Function, maxFuncCol), strconv.FormatInt(site.Count, 10),
+			dur(site.TotalSeconds), dur(site.MaxSeconds), tracesum.ByDesignWaiter(site.Function)})
 	}
 	writeTable(b, rows, 1, 2, 3)
 }
@@ -195,20 +226,65 @@ func procRows(ps []tracesum.ProcBusy) []tracesum.ProcBusy {
 // maxWhereCol is the width of a "function (file.go:line)" column.
 const maxWhereCol = 46
 
-// where is "function (file.go:line)" shortened to fit a table, or the
-// goroutine's start function in brackets when there is no stack.
-func where(fn, file string, line int, goroutineFn string) string {
+// where is "function (file.go:line)" shortened to fit width runes, or "?"
+// for no function.
+func where(fn, file string, line int, width int) string {
 	if fn == "" {
-		if goroutineFn != "" {
-			return "[goroutine " + shortenFunc(goroutineFn, maxWhereCol-12) + "]"
-		}
 		return "?"
 	}
 	loc := ""
 	if file != "" {
 		loc = " (" + fileCol(file, line) + ")"
 	}
-	return shortenFunc(fn, max(maxWhereCol-utf8.RuneCountInString(loc), 16)) + loc
+	return shortenFunc(fn, max(width-utf8.RuneCountInString(loc), 16)) + loc
+}
+
+// runWhere is where a run ended. When its stack does not say (no stack, or
+// the runtime's frames only, as an async preemption's can be), it is what the
+// trace knows of the goroutine instead, marked as such and in up to width
+// runes: "in goroutine started at F (file:line)", or "last seen in F
+// (file:line)"; "?" when it knows nothing.
+func runWhere(r tracesum.Run, width int) string {
+	if r.Function != "" {
+		return where(r.Function, r.File, r.Line, maxWhereCol)
+	}
+	if in := r.Inferred; in != nil {
+		if f := in.Started; f != nil {
+			return inferredWhere("in goroutine started at ", *f, width)
+		}
+		if f := in.LastSeen; f != nil {
+			return inferredWhere("last seen in ", *f, width)
+		}
+	}
+	return "?"
+}
+
+// inferredWhere is prefix and "function (file.go:line)" in width runes,
+// without the file when the function would not fit otherwise.
+func inferredWhere(prefix string, f tracesum.Frame, width int) string {
+	room := width - utf8.RuneCountInString(prefix)
+	loc := ""
+	if f.File != "" {
+		loc = " (" + fileCol(f.File, f.Line) + ")"
+	}
+	if utf8.RuneCountInString(f.Function)+utf8.RuneCountInString(loc) > room && room-utf8.RuneCountInString(loc) < 16 {
+		loc = ""
+	}
+	return prefix + shortenFunc(f.Function, max(room-utf8.RuneCountInString(loc), 16)) + loc
+}
+
+// tableWidth is the width writeTable gives the first n columns of rows,
+// their padding included.
+func tableWidth(rows [][]string, n int) int {
+	w := 0
+	for col := 0; col < n; col++ {
+		cw := 0
+		for _, row := range rows {
+			cw = max(cw, utf8.RuneCountInString(row[col]))
+		}
+		w += cw + tablePad
+	}
+	return w
 }
 
 // fileCol is a file's base name with the line, if any.

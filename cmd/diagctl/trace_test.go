@@ -11,10 +11,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -404,5 +411,196 @@ func TestTracePrometheus(t *testing.T) {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("report has no %q:\n%s", want, res.stdout)
 		}
+	}
+}
+
+// TestTraceRunWhere: a run whose stack does not say where it ended (an async
+// preemption's stack ending at runtime.asyncPreempt, or no stack) shows what
+// the trace knows of its goroutine, marked as such, and "?" only when it
+// knows nothing; the JSON keeps that apart from the location.
+func TestTraceRunWhere(t *testing.T) {
+	t.Parallel()
+	preempted := []tracesum.Frame{{Function: "runtime.asyncPreempt2", File: "/usr/local/go/src/runtime/preempt.go", Line: 320},
+		{Function: "runtime.asyncPreempt", File: "/usr/local/go/src/runtime/preempt_amd64.s", Line: 124}}
+	s := &tracesum.Summary{
+		Schema: tracesum.Schema, GoVersion: "go1.26", FormatVersion: 26, DurationSeconds: 1, Procs: 2, ProcsSource: "gomaxprocs",
+		Events: 100, Interpretation: "Nothing.",
+		LongestRuns: []tracesum.Run{
+			{Goroutine: 7, Seconds: 0.030, Ended: "preempted (async)", Stack: preempted, GoroutineFunction: "main.worker",
+				Inferred: &tracesum.InferredWhere{
+					Started:  &tracesum.Frame{Function: "main.worker", File: "/src/app/main.go", Line: 30},
+					LastSeen: &tracesum.Frame{Function: "main.crunchRows", File: "/src/app/main.go", Line: 49}}},
+			{Goroutine: 8, Seconds: 0.029, Ended: "preempted (async)", Stack: preempted,
+				Inferred: &tracesum.InferredWhere{LastSeen: &tracesum.Frame{Function: "main.crunchRows", File: "/src/app/main.go", Line: 49}}},
+			{Goroutine: 9, Seconds: 0.028, Ended: "preempted (async)", Stack: preempted, GoroutineFunction: "github.com/example/very/long/import/path/pkg.(*Scheduler).runWorkerLoop.func1",
+				Inferred: &tracesum.InferredWhere{Started: &tracesum.Frame{Function: "github.com/example/very/long/import/path/pkg.(*Scheduler).runWorkerLoop.func1",
+					File: "/src/example/very/long/path/scheduler_worker_loop.go", Line: 1234}}},
+			{Goroutine: 10, Seconds: 0.027, Ended: "preempted (async)", Stack: preempted},
+			{Goroutine: 11, Seconds: 0.026, Ended: "preempted (async)", Function: "main.crunchRows", File: "/src/app/main.go", Line: 49},
+		},
+	}
+	var b bytes.Buffer
+	if err := renderTrace(&b, "x.trace", s, true); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	t.Logf("\n%s", out)
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if n := len([]rune(line)); n > lineWidth {
+			t.Errorf("line of %d runes, more than %d: %q", n, lineWidth, line)
+		}
+		f := strings.Fields(line)
+		if len(f) > 6 && f[4] == "preempted" {
+			rows[f[0]] = strings.Join(f[6:], " ")
+		}
+	}
+	for g, want := range map[string]string{
+		"7":  "in goroutine started at main.worker (main.go:30)",
+		"8":  "last seen in main.crunchRows (main.go:49)",
+		"9":  "in goroutine started at pkg.(*Scheduler).runWorkerLoop.func1",
+		"10": "?",
+		"11": "main.crunchRows (main.go:49)",
+	} {
+		if got := rows[g]; got != want && !(g == "9" && strings.HasPrefix(got, want)) {
+			t.Errorf("G %s: WHERE %q, want %q", g, got, want)
+		}
+	}
+
+	var js bytes.Buffer
+	if err := writeJSON(&js, s); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		LongestRuns []map[string]any `json:"longest_runs"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if r := back.LongestRuns[0]; r["function"] != nil || r["inferred_where"] == nil {
+		t.Errorf("JSON run %v: want no function, and inferred_where", r)
+	}
+}
+
+// agentTraceEnv makes TestTraceAgentWaits's test binary, run again, record
+// its trace into the file it names.
+const agentTraceEnv = "DIAGCTL_TEST_AGENT_TRACE"
+
+// agentSpin is a loop with no call in it: only an async preemption stops it.
+//
+//go:noinline
+func agentSpin(stop *atomic.Bool) uint64 {
+	x := uint64(1)
+	for !stop.Load() {
+		for range 1 << 19 {
+			x = x*6364136223846793005 + 1442695040888963407
+			x ^= x >> 31
+		}
+	}
+	return x
+}
+
+// recordAgentTrace is TestTraceAgentWaits's child: a trace of what a diagkit
+// agent runs beside a program (a CPU profile, signal.Notify) while 8
+// goroutines spin in call-free loops on GOMAXPROCS 2.
+func recordAgentTrace(t *testing.T, file string) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trace.Start(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR1)
+	// Idle first: the profiler's reader waits, with nothing to read.
+	time.Sleep(300 * time.Millisecond)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var sum atomic.Uint64
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sum.Add(agentSpin(&stop))
+		}()
+	}
+	time.Sleep(time.Second)
+	stop.Store(true)
+	wg.Wait()
+	signal.Stop(c)
+	pprof.StopCPUProfile()
+	trace.Stop()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTraceAgentWaits: the report on a trace of a program with a diagkit
+// agent's CPU profile and signal handling must not blame their goroutines,
+// which wait by design (runtime.(*profBuf).read, os/signal.signal_recv), for
+// long system calls; it counts them apart. The trace is recorded in a child
+// process: this one's tests run agents that profile.
+func TestTraceAgentWaits(t *testing.T) {
+	if file := os.Getenv(agentTraceEnv); file != "" {
+		recordAgentTrace(t, file)
+		return
+	}
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "agent.trace")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTraceAgentWaits$", "-test.count=1")
+	cmd.Env = append(os.Environ(), agentTraceEnv+"="+file)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+
+	res := runDiagctl(t, nil, "trace", file)
+	if res.code != exitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	t.Logf("\n%s", res.stdout)
+	interp := res.stdout[strings.LastIndex(res.stdout, "Interpretation: "):]
+	for _, name := range []string{"profBuf", "signal_recv"} {
+		if strings.Contains(interp, name) {
+			t.Errorf("interpretation blames a by-design wait (%s):\n%s", name, interp)
+		}
+	}
+	sys := res.stdout[strings.Index(res.stdout, "\nSystem calls: "):strings.Index(res.stdout, "\nCgo calls: ")]
+	for _, name := range []string{"runtime.(*profBuf).read", "os/signal.signal_recv"} {
+		if strings.Contains(sys, name) {
+			t.Errorf("system calls list %s, which waits by design:\n%s", name, sys)
+		}
+	}
+	if !strings.Contains(res.stdout, "\nWaits by design") || !strings.Contains(res.stdout, "runtime.(*profBuf).read") {
+		t.Errorf("report does not count the by-design waits apart")
+	}
+	async := 0
+	for _, line := range strings.Split(res.stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 6 && f[4] == "preempted" && f[5] == "(async)" {
+			async++
+			if where := strings.Join(f[6:], " "); where == "?" || !strings.Contains(where, "agentSpin") && !strings.Contains(where, "started at") {
+				t.Errorf("async-preempted run, WHERE %q: want the loop or its goroutine's start", where)
+			}
+		}
+	}
+	if async == 0 {
+		t.Errorf("no async-preempted run among the longest of 8 call-free loops on 2 Ps")
+	}
+
+	res = runDiagctl(t, nil, "trace", "-o", "json", file)
+	var s tracesum.Summary
+	if err := json.Unmarshal([]byte(res.stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, site := range s.ByDesign.Sites {
+		found = found || site.Function == "runtime.(*profBuf).read"
+	}
+	if !found || s.ByDesign.Count < 1 {
+		t.Errorf("by_design %+v: want the profiler's reader counted", s.ByDesign)
 	}
 }

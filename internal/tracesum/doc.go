@@ -54,6 +54,23 @@
 // with the reason "preempted") and voluntary runtime.Gosched calls are counted
 // apart, not as preemptions.
 //
+// A run's location is the first frame outside the runtime of the stack the
+// trace recorded where it ended. When there is none (no stack, or the
+// runtime's frames only: on Go 1.26 the stack of an async preemption can end
+// at runtime.asyncPreempt2 ← runtime.asyncPreempt, without the interrupted
+// function), Run.Inferred says what the trace knows of the goroutine instead:
+// the function it was started with, and the last frame outside the runtime
+// seen for it earlier (in its other stacks, or in CPU profile samples when the
+// CPU profiler ran during the trace). That is context, not the location.
+//
+// Some of the runtime's and the standard library's goroutines wait in the
+// system call state by design, for as long as there is nothing to do: the CPU
+// profiler's reader (runtime.(*profBuf).read, which a diagkit agent's CPU
+// profiles start), os/signal's receiver (os/signal.signal_recv), the
+// execution tracer's reader and the network poller. Their waits are counted
+// apart (Summary.ByDesign), not as system calls, and Interpret does not judge
+// them.
+//
 // A cgo call is a system call whose stack has a cgo stub (a function named
 // _Cfunc_NAME or _C2func_NAME, the code cgo generates for C.NAME) or
 // runtime.cgocall; the runtime enters the syscall state around every call

@@ -83,8 +83,19 @@ func Summarize(r io.Reader, opts Options) (s *Summary, err error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	return summarizeEvents(ver, tr, opts)
+}
+
+// eventReader is what the summary reads events from: a *trace.Reader, or
+// in tests one that rewrites its events.
+type eventReader interface {
+	ReadEvent() (trace.Event, error)
+}
+
+// summarizeEvents summarizes the events of a trace in format version ver.
+func summarizeEvents(ver int, r eventReader, opts Options) (*Summary, error) {
 	a := newAnalyzer(ver, opts)
-	if err := a.read(tr); err != nil {
+	if err := a.read(r); err != nil {
 		return nil, err
 	}
 	return a.finish(), nil
@@ -100,7 +111,14 @@ func supportedRange() string {
 
 // gState is what the analyzer remembers of a live goroutine.
 type gState struct {
-	fn string // the function it was started with, if known
+	// start is the function it was started with, if known: from its
+	// creation event (where File and Line are the function's entry), or
+	// the outermost frame of the first stack the trace has of a goroutine
+	// older than the trace.
+	start Frame
+	// lastSeen is the first frame outside the runtime of the latest stack
+	// that had one (a block, a system call, a preemption, a CPU sample).
+	lastSeen Frame
 
 	running   bool
 	runStart  trace.Time
@@ -189,6 +207,7 @@ type analyzer struct {
 	longest      topList[Run]
 
 	sys, cgo callTally
+	design   callTally // system calls of by-design waiters
 	waits    histogram
 
 	stacks map[trace.Stack]*stackInfo
@@ -223,12 +242,14 @@ func newAnalyzer(ver int, opts Options) *analyzer {
 	a.longest.n = top
 	a.sys.longest.n = top
 	a.cgo.longest.n = top
+	a.design.longest.n = top
 	a.sys.sites = make(map[string]*siteStat)
 	a.cgo.sites = make(map[string]*siteStat)
+	a.design.sites = make(map[string]*siteStat)
 	return a
 }
 
-func (a *analyzer) read(tr *trace.Reader) error {
+func (a *analyzer) read(tr eventReader) error {
 	for {
 		ev, err := tr.ReadEvent()
 		if errors.Is(err, io.EOF) {
@@ -263,6 +284,17 @@ func (a *analyzer) event(ev trace.Event) {
 		if m := ev.Metric(); m.Name == "/sched/gomaxprocs:threads" && m.Value.Kind() == trace.ValueUint64 {
 			if v := m.Value.Uint64(); v > 0 && v <= math.MaxInt32 {
 				a.gomaxprocs, a.sawMaxprocs = int(v), true
+			}
+		}
+	case trace.EventStackSample:
+		// A CPU profile sample, when the profiler ran during the trace:
+		// where a goroutine was, even one whose own stacks end in the
+		// runtime.
+		if g := a.gs[ev.Goroutine()]; ev.Goroutine() != trace.NoGoroutine && g != nil {
+			if stk := ev.Stack(); stk != trace.NoStack {
+				if si := a.stack(stk); si.where.Function != "" {
+					g.lastSeen = si.where
+				}
 			}
 		}
 	case trace.EventStateTransition:
@@ -325,11 +357,13 @@ func (a *analyzer) goTransition(ev trace.Event, st trace.StateTransition, t trac
 	if g == nil {
 		return
 	}
-	if g.fn == "" && st.Stack != trace.NoStack && (from == trace.GoNotExist || from == trace.GoUndetermined) {
+	if g.start.Function == "" && st.Stack != trace.NoStack && (from == trace.GoNotExist || from == trace.GoUndetermined) {
 		// A new goroutine's stack is its start function; a goroutine's
 		// first status report may carry its current stack, whose outermost
-		// frame is the same.
-		g.fn = a.stack(st.Stack).outer
+		// frame is the same when the stack is whole.
+		if si := a.stack(st.Stack); from == trace.GoNotExist || si.whole {
+			g.start = si.outer
+		}
 	}
 
 	switch from {
@@ -368,6 +402,13 @@ func (a *analyzer) goTransition(ev trace.Event, st trace.StateTransition, t trac
 		}
 	case trace.GoNotExist:
 		delete(a.gs, id)
+	}
+	if st.Stack != trace.NoStack && from != trace.GoNotExist {
+		// (A creation event's stack is the new goroutine's start, seen
+		// above.)
+		if si := a.stack(st.Stack); si.where.Function != "" {
+			g.lastSeen = si.where
+		}
 	}
 }
 
@@ -495,7 +536,7 @@ func (a *analyzer) offerRun(id trace.GoID, g *gState, d time.Duration, ended str
 		P:                 int(g.runP),
 		Ended:             ended,
 		Truncated:         truncated,
-		GoroutineFunction: g.fn,
+		GoroutineFunction: g.start.Function,
 	}
 	if !a.realProc(g.runP) {
 		r.P = -1
@@ -504,7 +545,31 @@ func (a *analyzer) offerRun(id trace.GoID, g *gState, d time.Duration, ended str
 		r.Function, r.File, r.Line = si.where.Function, si.where.File, si.where.Line
 		r.Stack = si.frames
 	}
+	if r.Function == "" {
+		// No stack, or only the runtime's (an async preemption's
+		// stack can end at runtime.asyncPreempt): say what the trace
+		// knows of the goroutine instead, apart from the location.
+		r.Inferred = g.inferred()
+	}
 	a.longest.add(float64(d), r)
+}
+
+// inferred is what the trace knows of where goroutine g is, for a run whose
+// stack does not say: nil when it knows nothing.
+func (g *gState) inferred() *InferredWhere {
+	if g.start.Function == "" && g.lastSeen.Function == "" {
+		return nil
+	}
+	in := &InferredWhere{}
+	if g.start.Function != "" {
+		start := g.start
+		in.Started = &start
+	}
+	if g.lastSeen.Function != "" {
+		last := g.lastSeen
+		in.LastSeen = &last
+	}
+	return in
 }
 
 func (a *analyzer) endCall(id trace.GoID, g *gState, to trace.GoState, t trace.Time) {
@@ -532,6 +597,9 @@ func (a *analyzer) recordCall(id trace.GoID, g *gState, t trace.Time, truncated 
 		if si.cgo {
 			tally = &a.cgo
 			c.Function = si.cFunc
+		} else if si.byDesign != "" {
+			tally = &a.design
+			c.Function = si.byDesign
 		} else if si.leaf.Function != "" {
 			c.Function = si.leaf.Function
 		}
@@ -623,6 +691,7 @@ func (a *analyzer) finish() *Summary {
 	s.LongestRuns = a.longest.sorted()
 	s.Syscalls = a.sys.stats(a.top, s.DurationSeconds)
 	s.Cgo = a.cgo.stats(a.top, s.DurationSeconds)
+	s.ByDesign = a.design.stats(a.top, s.DurationSeconds)
 	s.RunnableWait = a.waitStats(s.RunnableWait)
 	s.RunnableWaitP99Seconds = s.RunnableWait.P99Seconds
 
@@ -645,7 +714,7 @@ func (a *analyzer) finish() *Summary {
 		s.Partial = true
 		s.Notes = append(s.Notes, fmt.Sprintf("more than %d Ps: the others are not listed", maxProcs))
 	}
-	if a.sys.sitesDropped || a.cgo.sitesDropped || a.preemptDrop {
+	if a.sys.sitesDropped || a.cgo.sitesDropped || a.design.sitesDropped || a.preemptDrop {
 		s.Notes = append(s.Notes, fmt.Sprintf("more than %d distinct functions in a table: the others are counted in its totals only", maxSites))
 	}
 	s.Interpretation = Interpret(s)
@@ -831,8 +900,11 @@ type stackInfo struct {
 	where Frame
 	// leaf is the first frame.
 	leaf Frame
-	// outer is the function of the outermost frame.
-	outer string
+	// outer is the outermost frame, and whole says the stack was read
+	// to its end (not cut by the scan's bound, nor ending at the runtime's
+	// preemption frames, which no goroutine starts with).
+	outer Frame
+	whole bool
 	// preempt is the preemption kind, for a stack taken at a preemption.
 	preempt string
 	// cgo is set for a stack with a cgo call; cFunc is the C function
@@ -842,6 +914,9 @@ type stackInfo struct {
 	// caller is the first frame outside the runtime, syscall and internal
 	// packages (for cgo, the frame calling the cgo stub).
 	caller Frame
+	// byDesign is the function of a by-design waiter (byDesignWaiters)
+	// among the first frames, "" for any other stack.
+	byDesign string
 }
 
 func (a *analyzer) stack(stk trace.Stack) *stackInfo {
@@ -868,7 +943,10 @@ func readStack(stk trace.Stack) *stackInfo {
 		if len(si.frames) < maxStackFrames {
 			si.frames = append(si.frames, fr)
 		}
-		si.outer = f.Func
+		si.outer = fr
+		if n < byDesignDepth && si.byDesign == "" && byDesignWaiters[f.Func] != "" {
+			si.byDesign = f.Func
+		}
 		switch {
 		case f.Func == "runtime.asyncPreempt" || f.Func == "runtime.asyncPreempt2":
 			si.preempt = preemptAsync
@@ -903,6 +981,7 @@ func readStack(stk trace.Stack) *stackInfo {
 			break
 		}
 	}
+	si.whole = n > 0 && n < maxScanFrames && !strings.HasPrefix(si.outer.Function, "runtime.asyncPreempt")
 	if n == 0 {
 		si.preempt = preemptUnknown
 	}
@@ -911,6 +990,43 @@ func readStack(stk trace.Stack) *stackInfo {
 	}
 	return si
 }
+
+// byDesignWaiters are the functions in which the runtime's and the standard
+// library's own goroutines wait in the system call state by design, for as
+// long as there is nothing to do, and whose they are: a long wait there is
+// not a long system call of the program's. Waits whose stack has one of them
+// among its first byDesignDepth frames are counted apart (Summary.ByDesign).
+var byDesignWaiters = map[string]string{
+	// runtime/pprof's profileWriter, until there are samples to read.
+	"runtime.(*profBuf).read":   waiterCPUProfile,
+	"runtime/pprof.readProfile": waiterCPUProfile,
+	// Until a signal arrives.
+	"os/signal.signal_recv": waiterSignal,
+	"os/signal.loop":        waiterSignal,
+	// Until the tracer has data.
+	"runtime.ReadTrace":         waiterTrace,
+	"runtime/trace.Start.func1": waiterTrace,
+	// Until a descriptor is ready.
+	"runtime.netpoll":      waiterNetpoll,
+	"runtime.netpollblock": waiterNetpoll,
+}
+
+const (
+	waiterCPUProfile = "the CPU profiler's reader"
+	waiterSignal     = "os/signal's receiver"
+	waiterTrace      = "the execution tracer's reader"
+	waiterNetpoll    = "the network poller"
+)
+
+// ByDesignWaiter says whose a function of ByDesign's sites is ("the CPU
+// profiler's reader"), "" for any other function.
+func ByDesignWaiter(fn string) string {
+	return byDesignWaiters[fn]
+}
+
+// byDesignDepth is how many frames from the leaf a by-design waiter is looked
+// for: the waiter itself, or what it calls to wait (runtime.notetsleepg).
+const byDesignDepth = 3
 
 // cgoStub recognizes the functions cgo generates for a call to C.name:
 // pkg._Cfunc_name, or pkg._C2func_name for a call that also returns errno.

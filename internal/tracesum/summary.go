@@ -80,12 +80,23 @@ type Summary struct {
 	// percentile of how long a runnable goroutine waited for a P.
 	RunnableWaitP99Seconds float64 `json:"runnable_wait_p99_seconds"`
 
-	Preemptions  Preemptions `json:"preemptions"`
-	Balance      Balance     `json:"balance"`
-	LongestRuns  []Run       `json:"longest_runs"`
-	Syscalls     CallStats   `json:"syscalls"`
-	Cgo          CallStats   `json:"cgo"`
-	RunnableWait WaitStats   `json:"runnable_wait"`
+	Preemptions Preemptions `json:"preemptions"`
+	Balance     Balance     `json:"balance"`
+	LongestRuns []Run       `json:"longest_runs"`
+	// Syscalls are the system calls, but for cgo calls (Cgo) and the
+	// by-design waits (ByDesign).
+	Syscalls CallStats `json:"syscalls"`
+	Cgo      CallStats `json:"cgo"`
+	// ByDesign are the system call states in which the runtime's and the
+	// standard library's own goroutines wait by design, for as long as
+	// there is nothing to do: the CPU profiler's reader
+	// (runtime.(*profBuf).read, runtime/pprof.readProfile), os/signal's
+	// receiver (os/signal.signal_recv), the execution tracer's reader
+	// (runtime.ReadTrace) and the network poller. A diagkit agent runs the
+	// first two. They are counted here, by waiter, and not in Syscalls;
+	// Interpret does not judge them.
+	ByDesign     CallStats `json:"by_design"`
+	RunnableWait WaitStats `json:"runnable_wait"`
 
 	// Partial is set when a bound (Options) stopped the summary short or
 	// left goroutines unfollowed; Notes say which.
@@ -188,8 +199,30 @@ type Run struct {
 	// GoroutineFunction is the function the goroutine was started with,
 	// when the trace tells.
 	GoroutineFunction string `json:"goroutine_function,omitempty"`
+	// Inferred is set when Function is empty (no stack, or one with
+	// frames of the runtime only: on Go 1.26 the stack of an async
+	// preemption can end at runtime.asyncPreempt2 ← runtime.asyncPreempt,
+	// without the interrupted function) and the trace knows something of
+	// the goroutine: where it started, where it was seen last. That is
+	// context, not where the run ended.
+	Inferred *InferredWhere `json:"inferred_where,omitempty"`
 	// Stack is the recorded stack, leaf first, at most maxStackFrames.
 	Stack []Frame `json:"stack,omitempty"`
+}
+
+// InferredWhere is what a trace knows of a goroutine whose stack, where a run
+// ended, does not say where it was.
+type InferredWhere struct {
+	// Started is the function the goroutine was started with: from its
+	// creation event, File and Line are the function's entry; for a
+	// goroutine older than the trace, the outermost frame of the first
+	// stack the trace has of it.
+	Started *Frame `json:"started,omitempty"`
+	// LastSeen is the first frame outside the runtime of the latest
+	// earlier stack of the goroutine that had one: a block, a system call,
+	// a preemption, or a CPU profile sample (when the CPU profiler ran
+	// during the trace). The goroutine may have moved on since.
+	LastSeen *Frame `json:"last_seen,omitempty"`
 }
 
 // Frame is one stack frame.
