@@ -54,6 +54,8 @@ type Agent struct {
 	lastScrape time.Time
 	started    time.Time
 
+	evidence evidenceState // loop evidence gathered on warnings (evidence.go)
+
 	doctorMu     sync.Mutex // serializes Doctor; guards its caches
 	doctorAt     time.Time
 	doctorReport api.DoctorReport
@@ -83,7 +85,7 @@ func Start(cfg Config) (*Agent, error) {
 	}
 
 	a := &Agent{cfg: cfg, log: log, started: time.Now(), stopped: make(chan struct{})}
-	a.warner = newWarner(log, cfg.Cooldown)
+	a.warner = newWarner(log, cfg.Cooldown, cfg.ResolveAfter)
 	a.hub = cpuhub.New(cpuhub.Options{OnBusy: a.onProfilerBusy})
 	if a.push, err = newPusher(cfg.Pyroscope, a.hub, log); err != nil { // starts nothing yet
 		a.hub.Close()
@@ -324,16 +326,30 @@ func (a *Agent) analyzeScraped(w *cpuhub.Window, before, after procstat.Snapshot
 	a.mu.Unlock()
 }
 
-// record stores a window report and logs its warnings.
+// record judges a window, stores its report and logs its warnings. When
+// the window raises a scheduling or preemption warning, it first gathers
+// loop evidence (at most once per cooldown) and judges again with it, so
+// that the loops are named from the goroutines found preempted.
 func (a *Agent) record(report *analysis.Report, pctx api.Context, start, end time.Time, source string) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	baseline := make([]float64, 0, len(a.history))
 	for _, h := range a.history {
 		if r := h.Context.InvoluntaryCtxSwitchesPerSecond; r != nil {
 			baseline = append(baseline, *r)
 		}
 	}
+	a.mu.Unlock()
+	j := evaluate(report, pctx, a.cfg, baseline, nil)
+	if needsEvidence(j.warnings) {
+		// A scrape's response must not wait for the trace: its window gets
+		// the evidence gathered so far, and later windows the new one.
+		if ev := a.loopEvidence(time.Now(), source == "periodic"); ev != nil {
+			j = evaluate(report, pctx, a.cfg, baseline, ev)
+		}
+	}
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.seq++
 	wr := api.WindowReport{
 		Report:       *report,
@@ -343,14 +359,19 @@ func (a *Agent) record(report *analysis.Report, pctx api.Context, start, end tim
 		End:          end,
 		Source:       source,
 		Context:      pctx,
-		Warnings:     evaluate(report, pctx, a.cfg, baseline),
+		Warnings:     j.warnings,
+		Unjudged:     j.unjudged,
 	}
 	if wr.Warnings == nil {
 		wr.Warnings = []api.Warning{}
 	}
 	if report.Samples < int64(a.cfg.MinSamples) {
 		wr.Notes = append(slices.Clone(wr.Notes), fmt.Sprintf(
-			"%d samples, fewer than the %d (MinSamples) needed for the shares to raise a warning", report.Samples, a.cfg.MinSamples))
+			"%d samples, fewer than the %d (MinSamples) needed for the shares to be judged", report.Samples, a.cfg.MinSamples))
+	}
+	if why := pctx.RunQueueWaitUnavailable; why != "" {
+		wr.Notes = append(slices.Clone(wr.Notes), "run-queue wait unavailable ("+why+
+			"): CPU contention is judged from involuntary context switches, weaker evidence")
 	}
 	a.warner.observe(&wr, end)
 	if len(a.history) == a.cfg.History {

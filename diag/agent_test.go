@@ -134,7 +134,9 @@ var sink atomic.Uint64
 
 func TestContentionProducesAsyncPreemptWarning(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4 * runtime.NumCPU()))
-	a, logs := startAgent(t, Config{Window: time.Second, Interval: time.Second})
+	// 2 s windows: on a loaded machine a 1 s window of a process that gets
+	// under one CPU can hold fewer than MinSamples samples.
+	a, logs := startAgent(t, Config{Window: 2 * time.Second, Interval: 2 * time.Second})
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for range 4 * runtime.GOMAXPROCS(0) {
@@ -144,7 +146,7 @@ func TestContentionProducesAsyncPreemptWarning(t *testing.T) {
 	defer func() { stop.Store(true); wg.Wait() }()
 
 	msg := "diagkit: async preemption share above threshold"
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for logs.FilterMessage(msg).Len() == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -163,8 +165,10 @@ func TestContentionProducesAsyncPreemptWarning(t *testing.T) {
 	if fns := fmt.Sprint(f["functions"]); !strings.Contains(fns, "diag.tightLoop") {
 		t.Errorf("functions = %s, want the tight loop", fns)
 	}
-	if cause, _ := f["likely_cause"].(string); !strings.Contains(cause, "GOMAXPROCS") {
-		t.Errorf("likely_cause = %q, want GOMAXPROCS above the CPUs", cause)
+	// Its own 4× oversubscription outweighs anything a neighbour on a
+	// 2-CPU machine can take.
+	if cause, _ := f["likely_cause"].(string); !strings.Contains(cause, "GOMAXPROCS") || f["lead_cause"] != api.CauseGOMAXPROCS {
+		t.Errorf("lead_cause %v, likely_cause = %q, want GOMAXPROCS above the CPUs", f["lead_cause"], cause)
 	}
 	for _, key := range []string{"window_start", "window_end", "causes"} {
 		if _, ok := f[key]; !ok {
@@ -233,35 +237,38 @@ func TestWellBehavedWorkloadProducesNoWarning(t *testing.T) {
 	if n := counted(); n < 3 {
 		t.Fatalf("only %d windows with at least 40 samples in 20 s", n)
 	}
-	// On a quiet machine this workload is never async-preempted. On a busy
-	// one (CI runs test packages side by side) the kernel deschedules its
-	// threads mid-chunk, sysmon sees goroutines running for over 10 ms of
-	// wall time and preempts them: a real async-preempt share, which the
-	// agent must then blame on the contention it sees, never on the
-	// workload's loops.
-	loopsCause := "no CPU contention in the process context"
+	// On a quiet machine this workload raises nothing (the end-to-end
+	// TestJudgement's steady child asserts exactly that). On a busy one (CI
+	// runs test packages side by side) the kernel deschedules its threads:
+	// the run queue shows it, sysmon sees goroutines running for over 10 ms
+	// of wall time and preempts them. Warnings are then real, and must be
+	// blamed on the machine, never on the workload's loops.
 	for _, w := range a.History(0) {
+		c := w.Context
+		t.Logf("window %d: %d samples, async_preempt %.4f, run-queue wait %v/s (ratio %v), other processes %v CPUs, notes %q",
+			w.Seq, w.Samples, w.Shares.AsyncPreempt, deref(c.RunQueueWaitPerSecond), deref(c.RunQueueWaitRatio), deref(c.OtherCPUs), w.Notes)
 		for _, warn := range w.Warnings {
-			switch warn.Kind {
-			case api.WarnSchedLatency:
-				t.Logf("window %d: %s %.4f (machine load)", w.Seq, warn.Kind, warn.Value)
-			case api.WarnAsyncPreempt:
-				if len(warn.Causes) == 0 || strings.HasPrefix(warn.Causes[0], loopsCause) {
-					t.Errorf("window %d (%d samples): async_preempt %.4f blamed on the workload's loops: %q", w.Seq, w.Samples, warn.Value, warn.Causes)
-				} else {
-					t.Logf("window %d: async_preempt %.4f under contention: %q", w.Seq, warn.Value, warn.Causes)
-				}
+			switch warn.LeadCause {
+			case api.CauseHostContention, api.CauseUnknown:
+				t.Logf("window %d: %s %.4f under machine load: %q", w.Seq, warn.Kind, warn.Value, warn.Causes)
 			default:
-				t.Errorf("window %d (%d samples): unexpected %s warning %.4f: %v", w.Seq, w.Samples, warn.Kind, warn.Value, warn.Causes)
+				t.Errorf("window %d (%d samples): %s %.4f blamed on %s: %q", w.Seq, w.Samples, warn.Kind, warn.Value, warn.LeadCause, warn.Causes)
+			}
+			if warn.FunctionsFrom == api.FromTrace {
+				t.Errorf("window %d: the execution trace found call-free loops in well-behaved code: %q", w.Seq, warn.Functions)
 			}
 		}
-		t.Logf("window %d: %d samples, async_preempt %.4f, notes %q", w.Seq, w.Samples, w.Shares.AsyncPreempt, w.Notes)
 	}
-	for _, e := range logs.FilterMessage("diagkit: async preemption share above threshold").All() {
-		if cause, _ := e.ContextMap()["likely_cause"].(string); strings.HasPrefix(cause, loopsCause) {
-			t.Errorf("logged warning blames the loops: %q", cause)
-		}
+	for _, e := range logs.FilterField(zap.String("lead_cause", api.CauseLongRuns)).All() {
+		t.Errorf("logged warning blames the loops: %v", e.ContextMap())
 	}
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 func TestStopEndsInFlightRequests(t *testing.T) {

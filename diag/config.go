@@ -22,6 +22,9 @@ const (
 	DefaultCgoThreshold          = 0.25
 	DefaultCgoCallRateThreshold  = 100_000
 	DefaultSchedLatencyThreshold = 10 * time.Millisecond
+	DefaultThrottleThreshold     = 0.25
+	DefaultContentionThreshold   = 0.5
+	DefaultResolveAfter          = 3
 	DefaultCooldown              = 10 * time.Minute
 	DefaultMinSamples            = 100
 	DefaultMaxProfileSeconds     = 60
@@ -81,6 +84,23 @@ type Config struct {
 	// SchedLatencyThreshold warns when the window's p99 scheduling latency
 	// (runnable to running) is above it (default 10 ms).
 	SchedLatencyThreshold time.Duration
+	// ThrottleThreshold warns when the cgroup CPU quota throttled the
+	// process in more than this share of the window's periods, with 95 %
+	// confidence, judged on at least 10 periods (default 0.25, the
+	// threshold of the CPUThrottlingHigh alert of kubernetes-mixin). The
+	// quota is the tightest on the path from the process's cgroup to the
+	// root.
+	ThrottleThreshold float64
+	// ContentionThreshold warns when the process's threads waited on the
+	// kernel's run queue for a CPU longer than this share of the CPU time
+	// they got (default 0.5: half as long as they ran), and at least
+	// 0.1 CPU-seconds per second in all. It needs Linux's
+	// /proc/self/task/*/schedstat; without it the kind cannot judge.
+	ContentionThreshold float64
+	// ResolveAfter is how many consecutive clean windows end a warning's
+	// episode (default 3). Windows that cannot judge a kind (too few
+	// samples, a figure unavailable) neither raise nor resolve it.
+	ResolveAfter int
 	// MinSamples is how many CPU samples a window needs before its shares
 	// can raise a warning (default 100: one CPU-second at 100 Hz); the
 	// window's report says so in its notes when it has fewer. Above it, a
@@ -92,7 +112,9 @@ type Config struct {
 	MinSamples int
 	// Cooldown is how long the agent stays quiet about a warning it logged
 	// while the problem lasts (default 10 min). It logs once more, at info
-	// level, when the problem is gone.
+	// level, when the problem is gone (after ResolveAfter clean windows).
+	// Loop evidence (a goroutine profile and a short execution trace) is
+	// gathered at most once per Cooldown too.
 	Cooldown time.Duration
 
 	// MaxProfileSeconds bounds ?seconds= on /debug/pprof/profile, trace
@@ -155,6 +177,15 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Cooldown == 0 {
 		c.Cooldown = DefaultCooldown
 	}
+	if c.ThrottleThreshold == 0 {
+		c.ThrottleThreshold = DefaultThrottleThreshold
+	}
+	if c.ContentionThreshold == 0 {
+		c.ContentionThreshold = DefaultContentionThreshold
+	}
+	if c.ResolveAfter == 0 {
+		c.ResolveAfter = DefaultResolveAfter
+	}
 	if c.MinSamples == 0 {
 		c.MinSamples = DefaultMinSamples
 	}
@@ -186,6 +217,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CgoThreshold > 1 {
 		errs = append(errs, fmt.Errorf("CgoThreshold %v: a share is at most 1", c.CgoThreshold))
+	}
+	if c.ThrottleThreshold > 1 {
+		errs = append(errs, fmt.Errorf("ThrottleThreshold %v: a share is at most 1", c.ThrottleThreshold))
+	}
+	if c.ResolveAfter < 1 || c.ResolveAfter > 1000 {
+		errs = append(errs, fmt.Errorf("ResolveAfter %d: want 1 to 1000", c.ResolveAfter))
 	}
 	if c.MinSamples < 0 {
 		errs = append(errs, fmt.Errorf("MinSamples %d: want 1 or more", c.MinSamples))

@@ -4,10 +4,11 @@
 // The agent owns the process's CPU profiler. Every Interval it profiles for
 // Window, classifies every sample (package analysis: async preemption, cgo C
 // time, cgo crossing overhead, threads Go does not own, Go), reads what the
-// process looked like meanwhile (GOMAXPROCS against the cgroup quota and
-// NumCPU, throttling, involuntary context switches, scheduling latency, cgo
-// call rate) and logs a structured warning through zap when a share crosses
-// its threshold, with the likely cause and the functions involved. It serves
+// process looked like meanwhile (throttling by the effective cgroup quota,
+// its threads' run-queue wait, other processes' CPU, GOMAXPROCS against the
+// quota and NumCPU, scheduling latency, cgo call rate) and logs a
+// structured warning through zap for each problem it finds, with the likely
+// causes ranked by evidence and the functions involved. It serves
 // its reports as JSON and every net/http/pprof endpoint, with
 // /debug/pprof/profile shared through the agent instead of fighting it.
 //
@@ -43,6 +44,7 @@
 //	/debug/diag/history      recent window reports, oldest first (?n=N)
 //	/debug/diag/status       configuration and counters (Status)
 //	/debug/diag/doctor       the tuning guide's checklist for this process (Agent.Doctor)
+//	/debug/diag/evidence     the latest loop evidence (Agent.Evidence); /evidence/trace, its trace
 //	/debug/diag/metrics      Prometheus metrics (see Metrics below)
 //
 // The dashboard fetches history and doctor relative to its own URL, so it
@@ -107,6 +109,9 @@
 //	diagkit_gomaxprocs                               GOMAXPROCS at the window's end
 //	diagkit_cgroup_cpu_limit_cpus                    cgroup CPU quota in CPUs; absent without a limit
 //	diagkit_involuntary_context_switches_per_second  involuntary context switches per second
+//	diagkit_run_queue_wait_ratio                     run-queue wait per second of CPU (schedstat)
+//	diagkit_cgroup_throttled_periods_ratio           share of cgroup periods throttled
+//	diagkit_other_processes_cpus                     CPUs other processes used (/proc/stat)
 //
 // diagkit_sched_latency_seconds is a gauge with a quantile label, not a
 // summary: it has no _sum and _count. The others are present from the start:
@@ -118,6 +123,7 @@
 //	diagkit_warnings_total{kind}            warnings raised: one per window crossing kind's threshold,
 //	                                        logged or not (api.Warn* kinds, all present from 0)
 //	diagkit_warnings_logged_total{kind}     of those, logged (the cooldown let them through)
+//	diagkit_warning_active{kind}            gauge: 1 while the kind's episode lasts, else 0
 //	diagkit_cgo_calls_total                 Go→C calls by the process since it started
 //	                                        (/cgo/go-to-c-calls:calls, read at scrape time): rate() it
 //	diagkit_push_sent_total                 push backend counters (Status.Push*); 0 without one

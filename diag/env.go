@@ -36,6 +36,9 @@ var EnvVars = []EnvVar{
 	{"DIAGKIT_CGO_THRESHOLD", "CgoThreshold", "25%", "warn above this cgo share (off: never)", setShare(func(c *Config) *float64 { return &c.CgoThreshold })},
 	{"DIAGKIT_CGO_RATE_THRESHOLD", "CgoCallRateThreshold", "100000", "warn above this many cgo calls/s (off: never)", setRate(func(c *Config) *float64 { return &c.CgoCallRateThreshold })},
 	{"DIAGKIT_SCHED_P99_THRESHOLD", "SchedLatencyThreshold", "10ms", "warn above this p99 scheduling latency (off: never)", setThresholdDuration(func(c *Config) *time.Duration { return &c.SchedLatencyThreshold })},
+	{"DIAGKIT_THROTTLE_THRESHOLD", "ThrottleThreshold", "25%", "warn above this share of cgroup periods throttled (off: never)", setShare(func(c *Config) *float64 { return &c.ThrottleThreshold })},
+	{"DIAGKIT_CONTENTION_THRESHOLD", "ContentionThreshold", "50%", "warn above this run-queue wait per second of CPU (off: never)", setRatio(func(c *Config) *float64 { return &c.ContentionThreshold })},
+	{"DIAGKIT_RESOLVE_AFTER", "ResolveAfter", "3", "consecutive clean windows that end a warning's episode", setInt(func(c *Config) *int { return &c.ResolveAfter })},
 	{"DIAGKIT_MIN_SAMPLES", "MinSamples", "100", "CPU samples a window needs before its shares can warn", setInt(func(c *Config) *int { return &c.MinSamples })},
 	{"DIAGKIT_COOLDOWN", "Cooldown", "10m", "quiet time after a warning while the problem lasts", setDuration(func(c *Config) *time.Duration { return &c.Cooldown })},
 	{"DIAGKIT_MAX_PROFILE_SECONDS", "MaxProfileSeconds", "60", "upper bound for ?seconds= on profile endpoints", setInt(func(c *Config) *int { return &c.MaxProfileSeconds })},
@@ -162,6 +165,29 @@ func setRate(field func(*Config) *float64) func(*Config, string) error {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
 			return errors.New("want a number of calls per second above 0")
+		}
+		*field(c) = r
+		return nil
+	}
+}
+
+// setRatio parses a positive ratio that may exceed 1 ("0.5", "50%", "2").
+func setRatio(field func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if isOff(v) {
+			*field(c) = -1
+			return nil
+		}
+		num, percent := strings.CutSuffix(v, "%")
+		r, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if err != nil || math.IsInf(r, 0) || math.IsNaN(r) || r <= 0 || strings.ContainsAny(num, "xXpP_nN") {
+			return errors.New(`want a ratio above 0 such as 0.5, 50% or 2 (off: never)`)
+		}
+		if percent {
+			r /= 100
+		}
+		if r > 100 {
+			return errors.New("want a ratio of at most 100")
 		}
 		*field(c) = r
 		return nil

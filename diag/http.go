@@ -52,6 +52,8 @@ func (a *Agent) newHandler() http.Handler {
 	mux.HandleFunc(PathHistory, a.serveHistory)
 	mux.HandleFunc(PathStatus, a.serveStatus)
 	mux.HandleFunc(PathDoctor, a.serveDoctor)
+	mux.HandleFunc(PathEvidence, a.serveEvidence)
+	mux.HandleFunc(PathEvidenceTrace, a.serveEvidenceTrace)
 	mux.Handle(PathMetrics, a.metricsHandler())
 	a.mountDashboard(mux) // PathDashboard (dashboard.go)
 	var h http.Handler = mux

@@ -38,9 +38,15 @@ var (
 	descGOMAXPROCS = prometheus.NewDesc("diagkit_gomaxprocs",
 		"GOMAXPROCS at the end of the latest profiling window.", nil, nil)
 	descCgroupLimit = prometheus.NewDesc("diagkit_cgroup_cpu_limit_cpus",
-		"The cgroup CPU quota in CPUs (quota/period) at the end of the latest profiling window; absent when there is no limit or it is unknown.", nil, nil)
+		"The effective cgroup CPU quota in CPUs (quota/period, the tightest from the process's cgroup up to the root) at the end of the latest profiling window; absent when there is no limit or it is unknown.", nil, nil)
 	descInvoluntaryCS = prometheus.NewDesc("diagkit_involuntary_context_switches_per_second",
 		"Involuntary context switches of the process per second over the latest profiling window (getrusage).", nil, nil)
+	descRunQueueWait = prometheus.NewDesc("diagkit_run_queue_wait_ratio",
+		"Seconds the process's threads waited on the run queue for a CPU per second of CPU they got, over the latest profiling window (/proc/self/task/*/schedstat); absent where unavailable.", nil, nil)
+	descThrottled = prometheus.NewDesc("diagkit_cgroup_throttled_periods_ratio",
+		"Share of the cgroup's CPU periods in which the effective quota throttled the process, over the latest profiling window; absent without periods.", nil, nil)
+	descOtherCPUs = prometheus.NewDesc("diagkit_other_processes_cpus",
+		"CPUs other processes on the machine used over the latest profiling window (/proc/stat busy time less the process's own, steal excluded); absent where unavailable.", nil, nil)
 
 	// Counters, present from the start.
 	descCgoCalls = prometheus.NewDesc("diagkit_cgo_calls_total",
@@ -59,6 +65,9 @@ var (
 	descWarningsLogged = prometheus.NewDesc("diagkit_warnings_logged_total",
 		"Warnings logged, by kind: the raised warnings the cooldown did not suppress.",
 		[]string{"kind"}, nil)
+	descWarningActive = prometheus.NewDesc("diagkit_warning_active",
+		"1 while a warning of the kind is in an ongoing episode (raised and not yet resolved by ResolveAfter clean windows), else 0.",
+		[]string{"kind"}, nil)
 	descPushSent = prometheus.NewDesc("diagkit_push_sent_total",
 		"Profiles the push backend delivered; 0 without one.", nil, nil)
 	descPushErrors = prometheus.NewDesc("diagkit_push_errors_total",
@@ -71,15 +80,15 @@ var (
 // order.
 var metricDescs = []*prometheus.Desc{
 	descCPUShare, descSchedLatency, descCgoCallRate, descWindowTimestamp,
-	descGOMAXPROCS, descCgroupLimit, descInvoluntaryCS,
+	descGOMAXPROCS, descCgroupLimit, descInvoluntaryCS, descRunQueueWait, descThrottled, descOtherCPUs,
 	descCgoCalls, descWindows, descFailures, descBusyEvents, descBusy,
-	descWarnings, descWarningsLogged, descPushSent, descPushErrors, descPushDropped,
+	descWarnings, descWarningsLogged, descWarningActive, descPushSent, descPushErrors, descPushDropped,
 }
 
 // warningKinds are the kinds diagkit_warnings_total and
 // diagkit_warnings_logged_total always carry, at 0 until raised, so that
 // rate() and increase() see the first one.
-var warningKinds = []string{api.WarnAsyncPreempt, api.WarnCgoShare, api.WarnCgoCallRate, api.WarnSchedLatency}
+var warningKinds = api.WarningKinds
 
 // metricsCollector is the agent's prometheus.Collector. It reads the agent's
 // state at scrape time: no goroutine, no copy kept between scrapes.
@@ -122,6 +131,15 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		if v := ctx.InvoluntaryCtxSwitchesPerSecond; v != nil {
 			sendMetric(ch, descInvoluntaryCS, prometheus.GaugeValue, *v)
 		}
+		if v := ctx.RunQueueWaitRatio; v != nil {
+			sendMetric(ch, descRunQueueWait, prometheus.GaugeValue, *v)
+		}
+		if v := ctx.CgroupThrottledShare; v != nil {
+			sendMetric(ch, descThrottled, prometheus.GaugeValue, *v)
+		}
+		if v := ctx.OtherCPUs; v != nil {
+			sendMetric(ch, descOtherCPUs, prometheus.GaugeValue, *v)
+		}
 	}
 
 	if n, ok := cgoCallsTotal(); ok {
@@ -138,6 +156,11 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, kind := range sortedKinds(raised, logged) {
 		sendMetric(ch, descWarnings, prometheus.CounterValue, float64(raised[kind]), kind)
 		sendMetric(ch, descWarningsLogged, prometheus.CounterValue, float64(logged[kind]), kind)
+		active := 0.0
+		if latest != nil && slices.Contains(latest.Active, kind) {
+			active = 1
+		}
+		sendMetric(ch, descWarningActive, prometheus.GaugeValue, active, kind)
 	}
 	sendMetric(ch, descPushSent, prometheus.CounterValue, float64(st.PushSent))
 	sendMetric(ch, descPushErrors, prometheus.CounterValue, float64(st.PushErrors))
@@ -162,6 +185,7 @@ func unixSeconds(wr *api.WindowReport) float64 {
 // sortedKinds is warningKinds and every other kind counted, sorted.
 func sortedKinds(raised, logged map[string]uint64) []string {
 	kinds := slices.Clone(warningKinds)
+	slices.Sort(kinds)
 	for _, m := range []map[string]uint64{raised, logged} {
 		for k := range m {
 			if !slices.Contains(kinds, k) {

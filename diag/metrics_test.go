@@ -152,7 +152,7 @@ func TestMetricsExposition(t *testing.T) {
 # HELP diagkit_cgo_calls_per_second Go-to-C calls per second over the latest profiling window.
 # TYPE diagkit_cgo_calls_per_second gauge
 diagkit_cgo_calls_per_second 12.5
-# HELP diagkit_cgroup_cpu_limit_cpus The cgroup CPU quota in CPUs (quota/period) at the end of the latest profiling window; absent when there is no limit or it is unknown.
+# HELP diagkit_cgroup_cpu_limit_cpus The effective cgroup CPU quota in CPUs (quota/period, the tightest from the process's cgroup up to the root) at the end of the latest profiling window; absent when there is no limit or it is unknown.
 # TYPE diagkit_cgroup_cpu_limit_cpus gauge
 diagkit_cgroup_cpu_limit_cpus 1.5
 # HELP diagkit_cpu_share_ratio Fraction of the process's CPU time in each sample bucket (see diag/analysis) over the latest profiling window; the buckets sum to 1, or are all 0 for a window without samples.
@@ -188,12 +188,16 @@ diagkit_windows_analyzed_total 2
 diagkit_warnings_total{kind="async_preempt_share"} 2
 diagkit_warnings_total{kind="cgo_call_rate"} 0
 diagkit_warnings_total{kind="cgo_share"} 0
+diagkit_warnings_total{kind="cpu_contention"} 0
+diagkit_warnings_total{kind="cpu_throttling"} 0
 diagkit_warnings_total{kind="sched_latency_p99"} 2
 # HELP diagkit_warnings_logged_total Warnings logged, by kind: the raised warnings the cooldown did not suppress.
 # TYPE diagkit_warnings_logged_total counter
 diagkit_warnings_logged_total{kind="async_preempt_share"} 1
 diagkit_warnings_logged_total{kind="cgo_call_rate"} 0
 diagkit_warnings_logged_total{kind="cgo_share"} 0
+diagkit_warnings_logged_total{kind="cpu_contention"} 0
+diagkit_warnings_logged_total{kind="cpu_throttling"} 0
 diagkit_warnings_logged_total{kind="sched_latency_p99"} 1
 `
 	compared := append(append([]string(nil), windowMetrics...),

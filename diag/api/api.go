@@ -187,40 +187,51 @@ const (
 
 // Where Warning.Functions came from.
 const (
-	FromGoroutines   = "goroutine_profile"
+	// FromTrace: goroutines an execution trace saw run 10 ms or more
+	// before async preemption, located in a goroutine dump taken with it.
+	FromTrace = "execution_trace"
+	// FromCPUProfile: CPU samples inside runtime.asyncPreempt, which land
+	// there mostly when the kernel deschedules threads (weaker evidence).
 	FromCPUProfile   = "cpu_profile"
 	FromCgoCallSites = "cgo_call_sites"
 )
 
 // LoopEvidence is what the agent gathers, once per cooldown, to name
-// call-free loops directly: a goroutine profile at the moment of the
-// warning, and a short execution trace that follows it.
+// call-free loops directly: a short execution trace, which sees every
+// async preemption and how long each run lasted before it, and a goroutine
+// dump that locates the goroutines the trace saw run long.
 type LoopEvidence struct {
-	// Time is when the goroutine profile was taken.
+	// Time is when gathering started.
 	Time time.Time `json:"time"`
-	// Goroutines is how many goroutines the profile held; 0 when skipped.
+	// Goroutines is how many goroutines the dump held; 0 when skipped.
 	Goroutines int `json:"goroutines"`
-	// Preempted are the goroutines found stopped by async preemption,
-	// counted by the function and line they were interrupted at, most
+	// Preempted are the places where goroutines the trace saw
+	// async-preempted after a long run were found, most goroutines
 	// first.
 	Preempted []PreemptedSite `json:"preempted"`
-	// Trace summarizes the execution trace taken after the goroutine
-	// profile; nil while it runs, or when it could not be taken (see
-	// TraceNote).
+	// Trace summarizes the execution trace; nil when it could not be
+	// taken (see TraceNote).
 	Trace *TraceEvidence `json:"trace,omitempty"`
 	// Note says why something was skipped, e.g. too many goroutines.
 	Note string `json:"note,omitempty"`
-	// TraceNote says why the trace is missing.
+	// TraceNote says why the trace is missing or incomplete.
 	TraceNote string `json:"trace_note,omitempty"`
 }
 
-// PreemptedSite is one place goroutines were interrupted by async
-// preemption.
+// PreemptedSite is one place where goroutines that run without yielding
+// were found.
 type PreemptedSite struct {
-	Function   string `json:"function"`
-	File       string `json:"file,omitempty"`
-	Line       int64  `json:"line,omitempty"`
-	Goroutines int64  `json:"goroutines"`
+	// Function, File and Line are the first frame outside the runtime of
+	// the goroutines' stacks in the dump: the loop, at the line it was
+	// interrupted.
+	Function string `json:"function"`
+	File     string `json:"file,omitempty"`
+	Line     int64  `json:"line,omitempty"`
+	// Goroutines is how many goroutines were found there; LongRuns how
+	// many runs of theirs the trace saw end in async preemption after 10
+	// ms or more.
+	Goroutines int64 `json:"goroutines"`
+	LongRuns   int64 `json:"long_runs"`
 }
 
 // TraceEvidence is the summary of the on-warning execution trace, which the
@@ -240,6 +251,8 @@ type TraceEvidence struct {
 	RunsOver10ms int `json:"runs_over_10ms"`
 	// Path is where the agent serves the raw trace, for diagctl trace.
 	Path string `json:"path"`
+	// Cut is set when the trace outgrew the agent's cap and was cut short.
+	Cut bool `json:"cut,omitempty"`
 }
 
 // Warning is one threshold a window crossed.
@@ -258,10 +271,8 @@ type Warning struct {
 	LeadCause string `json:"lead_cause"`
 	// Functions are the interrupted functions or cgo call sites involved.
 	Functions []string `json:"functions,omitempty"`
-	// FunctionsFrom says which evidence named Functions: FromGoroutines
-	// (goroutines found stopped by async preemption in a goroutine
-	// profile), FromCPUProfile (samples in runtime.asyncPreempt) or
-	// FromCgoCallSites.
+	// FunctionsFrom says which evidence named Functions: FromTrace,
+	// FromCPUProfile or FromCgoCallSites.
 	FunctionsFrom string `json:"functions_from,omitempty"`
 	// Evidence is what the agent gathered when the warning was raised to
 	// name call-free loops (sched_latency_p99 and async_preempt_share only;
