@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -560,28 +561,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	snap := readSavedPage(t, string(snapData))
 
-	// The browser: exactly these flags and a fresh profile.
-	var browserOut lockedBuffer
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&browserOut),
-	)
-	defer cancelAlloc()
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("starting %s: %v\n%s", chromium, err, browserOut.String())
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("browser output (without its D-Bus complaints):\n%s", lastLines(browserOut.String(), 30))
-		}
-	}()
+	browserCtx := startBrowser(t, ctx, chromium)
 
 	t.Run("live", func(t *testing.T) {
 		tb := openTab(t, browserCtx, base, token)
@@ -729,10 +709,375 @@ func TestDashboardInChromium(t *testing.T) {
 	})
 }
 
+// startBrowser starts headless Chromium, with exactly these flags and a
+// fresh profile, for the rest of the test.
+func startBrowser(t *testing.T, ctx context.Context, chromium string) context.Context {
+	t.Helper()
+	var browserOut lockedBuffer
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(&browserOut),
+	)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("browser output (without its D-Bus complaints):\n%s", lastLines(browserOut.String(), 30))
+		}
+		cancelBrowser()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(browserCtx); err != nil {
+		t.Fatalf("starting %s: %v\n%s", chromium, err, browserOut.String())
+	}
+	return browserCtx
+}
+
 func lastLines(s string, n int) string {
 	lines := slices.DeleteFunc(strings.Split(strings.TrimRight(s, "\n"), "\n"), func(l string) bool { return strings.Contains(l, "dbus") })
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// episodeHistory is a newer agent's history: CPU contention is active
+// across windows #2–#6 (warned in #2, #3 and #6, held in #5) with #4 unable
+// to judge it, so it is one episode; throttling is raised in #7 and still
+// ongoing in #8. Loop evidence comes with the scheduling-latency warnings,
+// one with a trace the agent serves, the others with paths no link may
+// follow. Without episodes, the windows' active and unjudged lists are
+// dropped: an older agent's history.
+func episodeHistory(episodes bool) api.History {
+	base := time.Now().Add(-10 * time.Second).Truncate(time.Second)
+	cont := func(v float64, lead, cause string) api.Warning {
+		return api.Warning{Kind: api.WarnContention, Value: v, Threshold: 0.5, LeadCause: lead, Causes: []string{cause}, Logged: true}
+	}
+	latency := func(tracePath string) api.Warning {
+		return api.Warning{Kind: api.WarnSchedLatency, Value: 0.02, Threshold: 0.01, LeadCause: api.CauseLongRuns,
+			Causes:    []string{"12 runnable goroutines for 8 Ps, runs of 250 ms without a call"},
+			Functions: []string{"main.spin"}, FunctionsFrom: api.FromTrace, Logged: true,
+			Evidence: &api.LoopEvidence{Time: base.Add(3 * time.Second), Goroutines: 40,
+				Preempted: []api.PreemptedSite{
+					{Function: "main.spin", File: "/src/app/spin.go", Line: 12, Goroutines: 7, LongRuns: 31},
+					{Function: "main.other", Goroutines: 3, LongRuns: 2},
+				},
+				Trace: &api.TraceEvidence{Start: base.Add(3 * time.Second), Seconds: 1, Bytes: 123456, AsyncPreemptions: 50,
+					CooperativePreemptions: 3, LongestRunSeconds: 0.25, RunsOver10ms: 4, Path: tracePath}}}
+	}
+	type win struct {
+		warnings         []api.Warning
+		active, unjudged []string
+		ratio            *float64
+		unavailable      string
+	}
+	f := func(v float64) *float64 { return &v }
+	wins := []win{
+		{ratio: f(0.1)},
+		{warnings: []api.Warning{cont(0.7, api.CauseHostContention, "other processes use 3.1 CPUs of 4")}, active: []string{api.WarnContention}, ratio: f(0.7)},
+		{warnings: []api.Warning{cont(0.9, api.CauseHostContention, "other processes use 3.5 CPUs of 4"), latency("/debug/diag/evidence/trace")},
+			active: []string{api.WarnContention, api.WarnSchedLatency}, ratio: f(0.9)},
+		{unjudged: []string{api.WarnContention}, unavailable: "schedstat: no such file"},
+		{active: []string{api.WarnContention}, ratio: f(0.3)},
+		{warnings: []api.Warning{cont(0.6, api.CauseGOMAXPROCS, "GOMAXPROCS 8 > 4 CPUs"), latency("javascript:window.__xss=1")},
+			active: []string{api.WarnContention, api.WarnSchedLatency}, ratio: f(0.6)},
+		{warnings: []api.Warning{{Kind: api.WarnThrottling, Value: 0.4, Threshold: 0.25, LeadCause: api.CauseThrottling,
+			Causes: []string{"the quota of /kubepods/pod1 (2 CPUs) throttled 40% of periods"}, Logged: true}},
+			active: []string{api.WarnThrottling}, ratio: f(0.2)},
+		{warnings: []api.Warning{latency("//evil.example/trace")}, active: []string{api.WarnThrottling, api.WarnSchedLatency}, ratio: f(0.2)},
+	}
+	h := api.History{WindowSchema: api.WindowSchema}
+	for i, w := range wins {
+		start := base.Add(time.Duration(i) * time.Second)
+		p99 := 0.004
+		r := api.WindowReport{
+			Report: analysis.Report{Schema: analysis.Schema, Samples: 200, CPUSeconds: 2,
+				Shares: analysis.Shares{Go: 0.9, AsyncPreempt: 0.1}},
+			WindowSchema: api.WindowSchema, Seq: uint64(i + 1), Start: start, End: start.Add(time.Second), Source: "periodic",
+			Context: api.Context{GoVersion: "go1.26.1", GOMAXPROCS: 8, NumCPU: 4, CgroupVersion: "v2",
+				CgroupCPULimit: f(2), CgroupCPULimitPath: "/kubepods/pod1",
+				CgroupThrottledShare: f(0.05 * float64(i)), CgroupThrottledSecondsPerSecond: f(0.1),
+				RunQueueWaitRatio: w.ratio, RunQueueWaitUnavailable: w.unavailable,
+				OtherCPUs: f(3.1), StealCPUs: f(0.05),
+				SchedLatency: &api.Latency{Count: 100, P50: 0.001, P99: p99, P999: 0.01}},
+			Warnings: w.warnings,
+		}
+		if w.unavailable == "" {
+			r.Context.RunQueueWaitPerSecond = f(*w.ratio * 2)
+		}
+		if episodes {
+			r.Active, r.Unjudged = w.active, w.unjudged
+		}
+		h.Windows = append(h.Windows, r)
+	}
+	return h
+}
+
+// episodeView is what the page shows of episodes and the new figures.
+type episodeView struct {
+	Episodes []struct {
+		Kind    string `json:"kind"`
+		First   int    `json:"first"`
+		Last    int    `json:"last"`
+		Windows int    `json:"windows"`
+		Text    string `json:"text"`
+	} `json:"episodes"`
+	Bars        []string `json:"bars"` // kind first-last
+	RQPoints    []int    `json:"rqPoints"`
+	RQRuns      int      `json:"rqRuns"`
+	RQThreshold string   `json:"rqThreshold"`
+	ThPoints    int      `json:"thPoints"`
+	ThThreshold string   `json:"thThreshold"`
+	Legend      string   `json:"legend"`
+	WinTitle    string   `json:"winTitle"`
+	WinWarnings string   `json:"winWarnings"`
+	Links       []string `json:"links"`
+	Context     string   `json:"context"`
+	Injected    bool     `json:"injected"`
+}
+
+const episodeViewJS = `(() => {
+  const all = (s) => [...document.querySelectorAll(s)];
+  const text = (id) => document.getElementById(id).textContent;
+  const num = (e, a) => Number(e.getAttribute(a));
+  const line = document.querySelector('#chart-rqwait path.line.s-rqwait');
+  return {
+    episodes: all('#episodes .episode').map((e) => ({ kind: e.getAttribute('data-kind'), first: num(e, 'data-first'),
+      last: num(e, 'data-last'), windows: num(e, 'data-windows'), text: e.textContent })),
+    bars: all('#chart-warnings rect.episode-bar').map((e) => e.getAttribute('data-kind') + ' ' + e.getAttribute('data-first') + '-' + e.getAttribute('data-last')),
+    rqPoints: all('#chart-rqwait circle.pt.s-rqwait').map((e) => num(e, 'data-seq')),
+    rqRuns: line ? (line.getAttribute('d').match(/M/g) || []).length : 0,
+    rqThreshold: all('#chart-rqwait text.threshold-label').map((e) => e.textContent).join('|'),
+    thPoints: all('#chart-throttle circle.pt.s-throttle').length,
+    thThreshold: all('#chart-throttle text.threshold-label').map((e) => e.textContent).join('|'),
+    legend: text('tl-legend'),
+    winTitle: text('win-title'),
+    winWarnings: text('win-warnings'),
+    links: all('#win-warnings a').map((e) => e.getAttribute('href')),
+    context: all('#win-context > div').map((e) => e.firstChild.textContent + '=' + e.lastChild.textContent).join('|'),
+    injected: window.__xss !== undefined,
+  };
+})()`
+
+func episodeViewOf(t *testing.T, tb *tab) episodeView {
+	t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[episodeView](episodeViewJS))
+	if err != nil {
+		t.Fatalf("reading the page: %v", err)
+	}
+	return v
+}
+
+// episodeSpans lists the episodes as "kind first-last (windows)", newest
+// first as the page lists them.
+func episodeSpans(v episodeView) []string {
+	var out []string
+	for _, e := range v.Episodes {
+		out = append(out, fmt.Sprintf("%s %d-%d (%d)", e.Kind, e.First, e.Last, e.Windows))
+	}
+	return out
+}
+
+// TestDashboardEpisodesInChromium feeds the page synthetic windows of a
+// newer agent, live from a stand-in agent mounted under a prefix and as a
+// saved file: one episode per lasting problem (an unjudged window does not
+// break one), the run-queue wait and throttling charts with their gaps and
+// thresholds, and a window's lead cause, loop evidence and new context
+// figures; the trace link only on the live page, and only to the agent.
+// An older agent's windows, without active, group warnings as before.
+func TestDashboardEpisodesInChromium(t *testing.T) {
+	chromium := chromiumPath(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	browserCtx := startBrowser(t, ctx, chromium)
+
+	hist := episodeHistory(true)
+	const prefix = "/svc"
+	mux := http.NewServeMux()
+	mux.Handle(prefix+diag.PathDashboard, dashboard.Handler(dashboard.Options{Refresh: time.Second}))
+	mux.HandleFunc(prefix+diag.PathHistory, func(w http.ResponseWriter, r *http.Request) {
+		h := hist
+		if r.URL.Query().Get("n") == "1" {
+			h.Windows = h.Windows[len(h.Windows)-1:]
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(h)
+	})
+	mux.HandleFunc(prefix+diag.PathDoctor, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(api.DoctorReport{Schema: api.DoctorSchema, Source: "agent", Time: time.Now(), Windows: 8,
+			Checks: []api.Check{{ID: api.CheckHotLoops, Title: "hot loops", Status: api.StatusPass}}, Counts: api.Counts{Pass: 1}})
+	})
+	mux.HandleFunc(prefix+"/debug/diag/evidence/trace", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write([]byte("go 1.26 trace"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	wantEpisodes := []string{ // newest first
+		"sched_latency_p99 8-8 (1)", "cpu_throttling 7-8 (2)", "sched_latency_p99 6-6 (1)",
+		"sched_latency_p99 3-3 (1)", "cpu_contention 2-6 (5)",
+	}
+	// checkEpisodes checks what both modes show the same way.
+	checkEpisodes := func(t *testing.T, tb *tab) {
+		t.Helper()
+		v := episodeViewOf(t, tb)
+		if got := episodeSpans(v); !slices.Equal(got, wantEpisodes) {
+			t.Errorf("episodes %q, want %q", got, wantEpisodes)
+		}
+		for _, e := range v.Episodes {
+			switch e.Kind {
+			case api.WarnContention:
+				if !strings.Contains(e.Text, "peak 0.90 > 0.50") || !strings.Contains(e.Text, "3 warned") || strings.Contains(e.Text, "ongoing") {
+					t.Errorf("contention episode: %q", e.Text)
+				}
+			case api.WarnThrottling:
+				if !strings.Contains(e.Text, "ongoing") || !strings.Contains(e.Text, "40.0% > 25.0%") {
+					t.Errorf("throttling episode: %q", e.Text)
+				}
+			}
+		}
+		if len(v.Bars) != len(wantEpisodes) || !slices.Contains(v.Bars, "cpu_contention 2-6") {
+			t.Errorf("episode bars on the timeline %q", v.Bars)
+		}
+		// Run-queue wait: no point for #4, where it is unavailable, and the
+		// line broken there rather than dropped to 0.
+		if !slices.Equal(v.RQPoints, []int{1, 2, 3, 5, 6, 7, 8}) || v.RQRuns != 2 {
+			t.Errorf("run-queue wait points %v in %d runs, want all but #4 in 2", v.RQPoints, v.RQRuns)
+		}
+		if v.RQThreshold != "contention threshold 0.50" || v.ThThreshold != "throttling threshold 25.0%" || v.ThPoints != 8 {
+			t.Errorf("thresholds %q and %q, %d throttling points", v.RQThreshold, v.ThThreshold, v.ThPoints)
+		}
+		if !strings.Contains(v.Legend, "run-queue wait") || !strings.Contains(v.Legend, "throttled periods") {
+			t.Errorf("legend %q", v.Legend)
+		}
+	}
+	// checkWindow3 clicks window #3 and checks its detail; it returns the
+	// trace links it shows.
+	checkWindow3 := func(t *testing.T, tb *tab) []string {
+		t.Helper()
+		selectWindow(t, tb, hist.Windows[2])
+		v := episodeViewOf(t, tb)
+		for _, want := range []string{
+			"Lead cause: other processes take the CPUs · other processes use 3.5 CPUs of 4",
+			"Lead cause: long runs without a function call · 12 runnable goroutines",
+			"Functions from goroutines an execution trace saw run 10 ms or more before async preemption",
+			"goroutine dump of 40 goroutines", "main.spinspin.go:12731", "main.other32", // rows: function, location, goroutines, long runs
+			"1.00 s, 120.6 KiB", "50 async and 3 cooperative preemptions", "longest run 250 ms", "4 runs of 10 ms or more",
+		} {
+			if !strings.Contains(v.WinWarnings, want) {
+				t.Errorf("window #3: warnings lack %q: %q", want, v.WinWarnings)
+			}
+		}
+		for _, want := range []string{
+			"Run-queue wait per CPU second=0.90 s", "Run-queue wait per second=1.8 CPUs", "Throttled periods=10.0%",
+			"Throttled time per second=0.10 s/s", "cgroup CPU limit (effective)=2 CPUs (v2)", "Limit set by cgroup=/kubepods/pod1",
+			"Other processes' CPU=3.1 CPUs", "Steal=0.05 CPUs",
+		} {
+			if !strings.Contains(v.Context, want) {
+				t.Errorf("window #3: context lacks %q: %q", want, v.Context)
+			}
+		}
+		return v.Links
+	}
+	// checkOthers checks the unjudged window, a held one, and the traces no
+	// link may follow.
+	checkOthers := func(t *testing.T, tb *tab) {
+		t.Helper()
+		selectWindow(t, tb, hist.Windows[3])
+		v := episodeViewOf(t, tb)
+		if !strings.Contains(v.Context, "Run-queue wait=unavailable: schedstat: no such file") || !strings.Contains(v.WinWarnings, "Not judged in this window") {
+			t.Errorf("window #4: context %q, warnings %q", v.Context, v.WinWarnings)
+		}
+		selectWindow(t, tb, hist.Windows[4])
+		if v := episodeViewOf(t, tb); !strings.Contains(v.WinWarnings, "Ongoing CPU contention") {
+			t.Errorf("window #5: %q, want contention held", v.WinWarnings)
+		}
+		for _, w := range hist.Windows[5:] {
+			if len(w.Warnings) == 0 {
+				continue
+			}
+			selectWindow(t, tb, w)
+			v := episodeViewOf(t, tb)
+			if len(v.Links) != 0 || v.Injected {
+				t.Errorf("window #%d: links %q, injected %v", w.Seq, v.Links, v.Injected)
+			}
+		}
+	}
+
+	t.Run("live", func(t *testing.T) {
+		tb := openTab(t, browserCtx, srv.URL, "")
+		page := srv.URL + prefix + diag.PathDashboard
+		if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(page)); err != nil {
+			t.Fatalf("opening %s: %v", page, err)
+		}
+		waitReady(t, tb, len(hist.Windows))
+		checkEpisodes(t, tb)
+		links := checkWindow3(t, tb)
+		want := prefix + "/debug/diag/evidence/trace"
+		if !slices.Equal(links, []string{want}) {
+			t.Fatalf("window #3: trace links %q, want %q", links, want)
+		}
+		resp, err := http.Get(srv.URL + links[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("the trace link %s: %d", links[0], resp.StatusCode)
+		}
+		checkOthers(t, tb)
+		screenshot(t, tb, filepath.Join(artifactDir(t), "dashboard-episodes.png"))
+		checkClean(t, "live", tb)
+	})
+
+	saved := func(t *testing.T, h api.History) *tab {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := dashboard.Write(&buf, dashboard.Snapshot{Target: "stand-in", Saved: time.Now(), History: h}); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "episodes.html")
+		if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tb := openTab(t, browserCtx, srv.URL, "")
+		if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate((&url.URL{Scheme: "file", Path: file}).String())); err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, tb, len(h.Windows))
+		return tb
+	}
+
+	t.Run("snapshot", func(t *testing.T) {
+		tb := saved(t, hist)
+		checkEpisodes(t, tb)
+		if links := checkWindow3(t, tb); len(links) != 0 {
+			t.Errorf("the saved page links to the agent: %q", links)
+		}
+		if v := episodeViewOf(t, tb); !strings.Contains(v.WinWarnings, "The agent served the raw trace at /debug/diag/evidence/trace") {
+			t.Errorf("window #3: the trace's path is not shown: %q", v.WinWarnings)
+		}
+		checkOthers(t, tb)
+		if requests := checkClean(t, "snapshot", tb); len(requests) != 1 {
+			t.Errorf("requests %q, want only the file", requests)
+		}
+	})
+
+	t.Run("older agent", func(t *testing.T) {
+		tb := saved(t, episodeHistory(false))
+		want := []string{ // runs of windows that warned
+			"sched_latency_p99 8-8 (1)", "cpu_throttling 7-7 (1)", "sched_latency_p99 6-6 (1)", "cpu_contention 6-6 (1)",
+			"sched_latency_p99 3-3 (1)", "cpu_contention 2-3 (2)",
+		}
+		if got := episodeSpans(episodeViewOf(t, tb)); !slices.Equal(got, want) {
+			t.Errorf("episodes %q, want %q", got, want)
+		}
+		checkClean(t, "older agent", tb)
+	})
 }

@@ -1,7 +1,8 @@
 // Package dashboard is the diagkit agent's HTML page: time series of the CPU
-// shares and of scheduling latency over the agent's history, the warnings on
-// that timeline, the top interrupted functions and cgo call sites of a
-// selected window, and the doctor's checklist.
+// shares, scheduling latency, run-queue wait and cgroup throttling over the
+// agent's history, the warnings and their episodes on that timeline, the top
+// interrupted functions, cgo call sites and loop evidence of a selected
+// window, and the doctor's checklist.
 //
 // One page serves two modes. Handler serves it live: the page fetches the
 // agent's history and doctor report relative to its own URL (so it works

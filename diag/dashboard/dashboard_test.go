@@ -26,6 +26,8 @@ var hostile = []string{
 	"\u2028\u2029 & \"quotes\" 'single'",
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func testSnapshot() Snapshot {
 	end := time.Date(2026, 11, 22, 11, 31, 42, 0, time.UTC)
 	w := api.WindowReport{
@@ -39,9 +41,20 @@ func testSnapshot() Snapshot {
 			Interpretation: hostile[3],
 		},
 		WindowSchema: api.WindowSchema, Seq: 1, Start: end.Add(-time.Second), End: end, Source: "periodic",
-		Context: api.Context{GoVersion: "go1.26.8", GOMAXPROCS: 8, NumCPU: 2},
+		Context: api.Context{GoVersion: "go1.26.8", GOMAXPROCS: 8, NumCPU: 2,
+			CgroupCPULimit: ptr(2.0), CgroupCPULimitPath: "/kubepods/" + hostile[0],
+			CgroupThrottledShare: ptr(0.3), CgroupThrottledSecondsPerSecond: ptr(0.4),
+			RunQueueWaitPerSecond: ptr(1.5), RunQueueWaitUnavailable: hostile[1],
+			OtherCPUs: ptr(0.0), StealCPUs: ptr(0.1)},
 		Warnings: []api.Warning{{Kind: api.WarnAsyncPreempt, Value: 0.4, Threshold: 0.01,
-			Causes: []string{hostile[1]}, Functions: []string{hostile[0]}, Logged: true}},
+			Causes: []string{hostile[1]}, LeadCause: api.CauseLongRuns, Functions: []string{hostile[0]},
+			FunctionsFrom: api.FromTrace, Logged: true,
+			Evidence: &api.LoopEvidence{Time: end, Goroutines: 12, Note: hostile[2],
+				Preempted: []api.PreemptedSite{{Function: "main." + hostile[0], File: "/src/" + hostile[1], Line: 9, Goroutines: 7, LongRuns: 30}},
+				Trace: &api.TraceEvidence{Start: end, Seconds: 1, Bytes: 4096, AsyncPreemptions: 40, LongestRunSeconds: 0.2,
+					RunsOver10ms: 3, Cut: true, Path: "javascript:" + hostile[0]}}}},
+		Active:   []string{api.WarnAsyncPreempt, api.WarnContention},
+		Unjudged: []string{api.WarnThrottling},
 	}
 	return Snapshot{
 		Target:    "host:6060" + hostile[0],
@@ -270,9 +283,15 @@ func TestScriptTreatsDataAsText(t *testing.T) {
 		}
 	}
 	// setAttribute is called with allowed names only (setProps checks them).
-	for _, m := range regexp.MustCompile(`setAttribute\(([^,]+),`).FindAllStringSubmatch(pageJS, -1) {
+	// The one link, to the trace on the agent, takes its URL from agentHref,
+	// which lets only a plain path on the page's origin through.
+	for _, m := range regexp.MustCompile(`setAttribute\(([^,]+),\s*([^)]*)`).FindAllStringSubmatch(pageJS, -1) {
 		switch arg := strings.TrimSpace(m[1]); arg {
 		case "k", "'class'", "'x1'", "'x2'", "'data-windows'", "'data-doctor'", "'data-state'", "'aria-label'":
+		case "'href'":
+			if !strings.HasPrefix(m[2], "agentHref(") {
+				t.Errorf("setAttribute('href', %s…): want agentHref(…)", m[2])
+			}
 		default:
 			t.Errorf("setAttribute(%s, …): add the name to this list only if it cannot load or run anything", arg)
 		}
@@ -285,5 +304,61 @@ func TestScriptTreatsDataAsText(t *testing.T) {
 	}
 	if n := strings.Count(pageJS, "fetch("); n != 1 {
 		t.Errorf("%d fetch calls, want the one in getJSON", n)
+	}
+}
+
+// jsObjectKeys returns the keys of the object literal `var name = {…};` in
+// the page's script, in order.
+func jsObjectKeys(t *testing.T, name string) []string {
+	t.Helper()
+	_, rest, ok := strings.Cut(pageJS, "var "+name+" = {\n")
+	if !ok {
+		t.Fatalf("dashboard.js has no var %s", name)
+	}
+	body, _, ok := strings.Cut(rest, "\n  };")
+	if !ok {
+		t.Fatalf("var %s is not closed", name)
+	}
+	var keys []string
+	for _, m := range regexp.MustCompile(`(?m)^\s+(\w+):`).FindAllStringSubmatch(body, -1) {
+		keys = append(keys, m[1])
+	}
+	return keys
+}
+
+// The page names every warning kind, in the agent's order (its episode
+// lanes follow it), every lead cause and every source of functions the api
+// defines: a new one fails here rather than showing as a bare ID.
+func TestScriptKnowsTheAPIsNames(t *testing.T) {
+	if got := jsObjectKeys(t, "KINDS"); !reflect.DeepEqual(got, api.WarningKinds) {
+		t.Errorf("KINDS = %q, want api.WarningKinds %q", got, api.WarningKinds)
+	}
+	causes := []string{api.CauseThrottling, api.CauseHostContention, api.CauseGOMAXPROCS, api.CauseLongRuns,
+		api.CauseGC, api.CauseCgoCalls, api.CauseCgoCode, api.CauseUnknown}
+	if got := jsObjectKeys(t, "CAUSES"); !reflect.DeepEqual(got, causes) {
+		t.Errorf("CAUSES = %q, want %q", got, causes)
+	}
+	from := []string{api.FromTrace, api.FromCPUProfile, api.FromCgoCallSites}
+	if got := jsObjectKeys(t, "FUNCTIONS_FROM"); !reflect.DeepEqual(got, from) {
+		t.Errorf("FUNCTIONS_FROM = %q, want %q", got, from)
+	}
+}
+
+// Every chart the script draws, and the block it shows or hides, is in the
+// page.
+func TestScriptChartsAreInThePage(t *testing.T) {
+	ids := regexp.MustCompile(`\b(?:id|block): '([\w-]+)'`).FindAllStringSubmatch(pageJS, -1)
+	if len(ids) < 7 {
+		t.Fatalf("found %d chart ids in dashboard.js", len(ids))
+	}
+	for _, m := range ids {
+		if !strings.Contains(pageHTML, `id="`+m[1]+`"`) {
+			t.Errorf("page.html has no element %s", m[1])
+		}
+	}
+	for _, want := range []string{"chart-rqwait", "chart-throttle", "block-rqwait", "block-throttle"} {
+		if !strings.Contains(pageJS, "'"+want+"'") {
+			t.Errorf("dashboard.js does not draw %s", want)
+		}
 	}
 }

@@ -12,11 +12,35 @@
   var FETCH_TIMEOUT_MS = 15000;
   var MARGIN = { left: 58, right: 16, top: 10, bottom: 22 };
 
+  // Warning kinds, in the order the agent checks them (api.WarningKinds).
   var KINDS = {
+    cpu_throttling: { label: 'CPU throttling', unit: 'pct', sw: 's-throttle', line: 'throttling' },
+    cpu_contention: { label: 'CPU contention', unit: 'ratio', sw: 's-rqwait', line: 'contention' },
     async_preempt_share: { label: 'Async preemption share', unit: 'pct', sw: 's-async' },
+    sched_latency_p99: { label: 'Scheduling latency p99', unit: 'dur', sw: 's-p99' },
     cgo_share: { label: 'cgo share', unit: 'pct', sw: 's-cgo' },
-    cgo_call_rate: { label: 'cgo call rate', unit: 'rate', sw: 's-rate' },
-    sched_latency_p99: { label: 'Scheduling latency p99', unit: 'dur', sw: 's-p99' }
+    cgo_call_rate: { label: 'cgo call rate', unit: 'rate', sw: 's-rate' }
+  };
+  var KIND_ORDER = Object.keys(KINDS);
+
+  // Warning.lead_cause IDs (api.Cause*). The agent's own sentence for the
+  // cause is causes[0]; this names the ID.
+  var CAUSES = {
+    cpu_throttling: 'cgroup CPU quota throttling',
+    host_contention: 'other processes take the CPUs',
+    gomaxprocs_above_cpus: 'GOMAXPROCS above the CPUs',
+    long_runs: 'long runs without a function call',
+    gc: 'garbage collector',
+    cgo_calls: 'many small cgo calls',
+    cgo_c_code: 'time in C code',
+    unknown: 'no cause found'
+  };
+
+  // Warning.functions_from (api.From*).
+  var FUNCTIONS_FROM = {
+    execution_trace: 'goroutines an execution trace saw run 10 ms or more before async preemption',
+    cpu_profile: 'samples in runtime.asyncPreempt (CPU profile; weaker evidence)',
+    cgo_call_sites: 'cgo call sites (CPU profile)'
   };
 
   var CHARTS = [
@@ -38,7 +62,27 @@
       ]
     },
     {
-      id: 'chart-cgorate', unit: 'rate', floor: 10, area: 'rate', thresholds: ['cgo_call_rate'], optional: true,
+      // Shown when some window has the figure (Linux schedstat).
+      id: 'chart-rqwait', unit: 'ratio', floor: 0.1, area: 'rqwait', thresholds: ['cpu_contention'],
+      block: 'block-rqwait', shown: isNum, legend: 'run-queue wait',
+      label: 'Run-queue wait per second of CPU per window',
+      series: [
+        { key: 'rqwait', label: 'run-queue wait', get: function (w) { return num(ctx(w).run_queue_wait_ratio); } }
+      ]
+    },
+    {
+      // Shown when some window has the figure (a cgroup CPU controller).
+      id: 'chart-throttle', unit: 'pct', floor: 0.02, area: 'throttle', thresholds: ['cpu_throttling'],
+      block: 'block-throttle', shown: isNum, legend: 'throttled periods',
+      label: 'Share of cgroup periods throttled per window',
+      series: [
+        { key: 'throttle', label: 'throttled periods', get: function (w) { return num(ctx(w).cgroup_throttled_share); } }
+      ]
+    },
+    {
+      // Shown when the process makes cgo calls at all.
+      id: 'chart-cgorate', unit: 'rate', floor: 10, area: 'rate', thresholds: ['cgo_call_rate'],
+      block: 'block-cgorate', shown: function (v) { return v > 0; }, legend: 'cgo calls/s',
       label: 'cgo calls per second per window',
       series: [
         { key: 'rate', label: 'cgo calls/s', get: function (w) { return ctx(w).cgo_calls_per_second; } }
@@ -51,6 +95,8 @@
     live: false,
     windows: [],
     bySeq: new Map(),
+    episodes: [], // oldest first (episodes())
+    episodeState: false, // the history has active lists (a newer agent)
     selected: null, // seq of the selected window
     follow: true, // the selection follows the latest window
     doctor: null,
@@ -114,6 +160,7 @@
   // ---- figures ----
 
   function isNum(v) { return typeof v === 'number' && isFinite(v); }
+  function num(v) { return isNum(v) ? v : null; } // null (unavailable) stays null, never 0
   function ctx(w) { return (w && w.context) || {}; }
   function share(w, k) { return w && w.shares && isNum(w.shares[k]) ? w.shares[k] : null; }
   function latency(w, q) { var l = ctx(w).sched_latency; return l && isNum(l[q]) ? l[q] : null; }
@@ -142,6 +189,13 @@
     if (v >= 1e4) return (v / 1e3).toFixed(1) + 'k/s';
     return int(Math.round(v)) + '/s';
   }
+  // ratio formats seconds waited per second of CPU.
+  function ratio(v) {
+    if (!isNum(v)) return 'n/a';
+    if (v === 0) return '0';
+    return v >= 10 ? v.toFixed(1) : v >= 0.01 ? v.toFixed(2) : '<0.01';
+  }
+  function cpus(v) { return isNum(v) ? (Math.round(v * 100) / 100) + ' CPUs' : 'n/a'; }
   function int(v) { return isNum(v) ? Math.round(v).toLocaleString('en-US') : 'n/a'; }
   function secs(v) { return isNum(v) ? (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + ' s' : 'n/a'; }
   function fmt(unit, v) {
@@ -149,10 +203,12 @@
       case 'pct': return pct(v);
       case 'dur': return dur(v);
       case 'rate': return rate(v);
+      case 'ratio': return ratio(v);
     }
     return isNum(v) ? String(Math.round(v * 1000) / 1000) : 'n/a';
   }
   function kindOf(k) { return KINDS[k] || { label: String(k), unit: '', sw: 's-warn' }; }
+  function causeOf(id) { return CAUSES[id] || String(id); }
 
   // Time: RFC 3339 with up to nanoseconds; Date.parse wants milliseconds.
   function tms(t) { return typeof t === 'string' ? Date.parse(t.replace(/(\.\d{3})\d+/, '$1')) : NaN; }
@@ -189,6 +245,7 @@
     state.windows = ws;
     state.bySeq = new Map();
     ws.forEach(function (w, i) { state.bySeq.set(w.seq, i); });
+    state.episodes = episodes(ws);
     var last = ws.length ? ws[ws.length - 1].seq : null;
     if (state.follow || !state.bySeq.has(state.selected)) {
       state.selected = last;
@@ -327,7 +384,7 @@
     root.setAttribute('data-doctor', state.doctorState);
     root.setAttribute('data-state', state.windows.length ? 'ready' : (state.error ? 'error' : 'empty'));
     var lw = latestWindow();
-    var warned = lw && lw.warnings && lw.warnings.length;
+    var warned = lw && ((lw.warnings && lw.warnings.length) || activeKinds(lw).length);
     document.title = (warned ? '⚠ ' : '') + 'diagkit · ' + targetName();
   }
 
@@ -469,6 +526,7 @@
       case 'rate':
         if (stepY >= 1e3) return (v / 1e3).toFixed(dec(stepY / 1e3)) + 'k/s';
         return v.toFixed(dec(stepY)) + '/s';
+      case 'ratio': return v.toFixed(dec(stepY));
     }
     return String(v);
   }
@@ -510,10 +568,9 @@
 
   function renderCharts() {
     CHARTS.forEach(function (spec) {
-      if (spec.optional) {
-        // Shown when the process makes cgo calls at all.
-        var any = state.windows.some(function (w) { return spec.series[0].get(w) > 0; });
-        $('block-cgorate').hidden = !any;
+      if (spec.block) {
+        var any = state.windows.some(function (w) { return spec.shown(spec.series[0].get(w)); });
+        $(spec.block).hidden = !any;
         if (!any) { $(spec.id).replaceChildren(); return; }
       }
       drawChart($(spec.id), spec);
@@ -525,9 +582,12 @@
   function renderLegend() {
     var items = [
       ['s-async', 'async preemption'], ['s-cgo', 'cgo'], ['s-external', 'external threads'],
-      ['s-p50', 'latency p50'], ['s-p99', 'latency p99'], ['s-warn', 'warning']
+      ['s-p50', 'latency p50'], ['s-p99', 'latency p99']
     ];
-    if (!$('block-cgorate').hidden) items.splice(5, 0, ['s-rate', 'cgo calls/s']);
+    CHARTS.forEach(function (spec) {
+      if (spec.block && !$(spec.block).hidden) items.push(['s-' + spec.series[0].key, spec.legend]);
+    });
+    items.push(['s-warn', 'warning']);
     fill('tl-legend', items.map(function (it) { return h('span', null, h('i', { 'class': 'sw ' + it[0] }), it[1]); }));
   }
 
@@ -585,7 +645,7 @@
       var ty = Math.round(y(t.value)) + 0.5;
       svg.appendChild(s('line', { 'class': 'threshold', x1: left, x2: right, y1: ty, y2: ty }));
       svg.appendChild(s('text', { 'class': 'threshold-label', x: right - 4, y: ty - 4, 'text-anchor': 'end',
-        text: kindOf(t.kind).label.toLowerCase() + ' threshold ' + fmt(spec.unit, t.value) }));
+        text: (kindOf(t.kind).line || kindOf(t.kind).label.toLowerCase()) + ' threshold ' + fmt(spec.unit, t.value) }));
     });
 
     // Series: an area under the main one, lines broken where a figure is
@@ -671,11 +731,25 @@
     overlay.addEventListener('click', function (ev) { var w = nearest(ev); if (w) select(w.seq); });
   }
 
+  // drawStrip draws a cell per window, a marker on each window that warned,
+  // and under the cells a bar per episode, a lane per kind.
   function drawStrip(el) {
+    var eps = state.episodes || [];
+    var lanes = [];
+    eps.forEach(function (e) { if (lanes.indexOf(e.kind) < 0) lanes.push(e.kind); });
+    lanes.sort(kindCompare);
+    el.style.height = Math.max(44, 36 + 5 * lanes.length) + 'px';
     var f = frame(el);
     var svg = s('svg', { viewBox: '0 0 ' + f.W + ' ' + f.H, role: 'img', 'aria-label': 'Warnings per window' });
     if (!f.dom) { el.replaceChildren(svg); return; }
-    var cy = f.H / 2;
+    var cy = 22;
+    var bars = s('g', { 'class': 'episode-bars' });
+    eps.forEach(function (e) {
+      var a = f.x(tms(e.first.start)), b = f.x(tms(e.last.end));
+      bars.appendChild(s('rect', { 'class': 'episode-bar ' + kindOf(e.kind).sw, x: a + 0.5, y: cy + 12 + 5 * lanes.indexOf(e.kind),
+        width: Math.max(1, b - a - 1), height: 3, 'data-kind': e.kind, 'data-first': e.first.seq, 'data-last': e.last.seq }));
+    });
+    svg.appendChild(bars);
     var cells = s('g', { 'class': 'cells' });
     var markers = s('g', { 'class': 'markers' });
     state.windows.forEach(function (w) {
@@ -714,7 +788,9 @@
       parts.push(h('div', { 'class': 'tt-warn', text: '⚠ ' + k.label + ' ' + fmt(k.unit, x.value) + ' (threshold ' + fmt(k.unit, x.threshold) + ')' }));
       if (x.causes && x.causes.length) parts.push(h('div', { 'class': 'tt-cause', text: String(x.causes[0]) }));
     });
-    if (!(w.warnings || []).length && !rows.length) parts.push(h('div', { 'class': 'tt-cause', text: 'no warning' }));
+    var held = heldKinds(w);
+    if (held.length) parts.push(h('div', { 'class': 'tt-cause', text: 'ongoing, not resolved yet: ' + held.map(function (k) { return kindOf(k).label; }).join(', ') }));
+    if (!(w.warnings || []).length && !held.length && !rows.length) parts.push(h('div', { 'class': 'tt-cause', text: 'no warning' }));
     tt.replaceChildren.apply(tt, parts);
     tt.hidden = false;
     var bw = tt.offsetWidth, bh = tt.offsetHeight;
@@ -773,20 +849,112 @@
     fill('win-barlegend', parts.map(function (p) { return h('span', null, h('i', { 'class': 'sw ' + p[0] }), p[1] + ' ' + pct(p[2])); }));
     $('win-interp').textContent = w.interpretation ? String(w.interpretation) : '';
 
-    fill('win-warnings', (w.warnings || []).map(function (x) {
-      var k = kindOf(x.kind);
-      return h('div', { 'class': 'wcard' },
-        h('span', { 'class': 'wk', text: '⚠ ' + k.label }),
-        h('span', { 'class': 'wv', text: fmt(k.unit, x.value) + ' > ' + fmt(k.unit, x.threshold) }),
-        x.logged === false ? h('span', { 'class': 'muted small', text: ' · not logged again (cooldown)' }) : null,
-        x.causes && x.causes.length ? h('ul', null, x.causes.map(function (c) { return h('li', { text: String(c) }); })) : null,
-        x.functions && x.functions.length ? h('div', null, x.functions.map(function (fn) { return h('div', { 'class': 'fn', text: String(fn) }); })) : null);
-    }));
+    var held = heldKinds(w);
+    fill('win-warnings', (w.warnings || []).map(warningCard),
+      held.length ? h('div', { 'class': 'wcard held' }, h('span', { 'class': 'wk', text: 'Ongoing' }),
+        h('span', { 'class': 'muted', text: ' ' + held.map(function (k) { return kindOf(k).label; }).join(', ') +
+          ': raised before, not resolved yet (the agent resolves a kind after a run of clean windows)' })) : null,
+      unjudged(w).length ? h('div', { 'class': 'unjudged muted small', text: 'Not judged in this window (too few samples or a figure unavailable): ' +
+        unjudged(w).map(function (k) { return kindOf(k).label; }).join(', ') }) : null);
 
     fill('tbl-preempted', funcTable(w.top_preempted, 's-async', false, 'No function was interrupted by async preemption in this window.'));
     fill('tbl-cgo', funcTable(w.top_cgo_calls, 's-cgo', true, 'No cgo call in this window.'));
     renderContext(w);
     fill('win-notes', (w.notes || []).map(function (n) { return h('li', { text: String(n) }); }));
+  }
+
+  function warningCard(x) {
+    var k = kindOf(x.kind);
+    var causes = Array.isArray(x.causes) ? x.causes : [];
+    var lead = x.lead_cause ? h('div', { 'class': 'lead', 'data-cause': String(x.lead_cause) },
+      h('span', { 'class': 'lead-k', text: 'Lead cause: ' + causeOf(x.lead_cause) }),
+      causes.length ? h('span', { 'class': 'lead-t', text: ' · ' + String(causes[0]) }) : null) : null;
+    var rest = lead ? causes.slice(1) : causes;
+    var fns = Array.isArray(x.functions) ? x.functions : [];
+    return h('div', { 'class': 'wcard', 'data-kind': String(x.kind) },
+      h('span', { 'class': 'wk', text: '⚠ ' + k.label }),
+      h('span', { 'class': 'wv', text: fmt(k.unit, x.value) + ' > ' + fmt(k.unit, x.threshold) }),
+      x.logged === false ? h('span', { 'class': 'muted small', text: ' · not logged again (cooldown)' }) : null,
+      lead,
+      rest.length ? h('div', null, lead ? h('div', { 'class': 'muted small', text: 'Other causes' }) : null,
+        h('ul', null, rest.map(function (c) { return h('li', { text: String(c) }); }))) : null,
+      fns.length ? h('div', { 'class': 'fns' },
+        x.functions_from ? h('div', { 'class': 'muted small from', text: 'Functions from ' + (FUNCTIONS_FROM[x.functions_from] || String(x.functions_from)) }) : null,
+        fns.map(function (fn) { return h('div', { 'class': 'fn', text: String(fn) }); })) : null,
+      x.evidence && typeof x.evidence === 'object' ? evidenceBlock(x.evidence) : null);
+  }
+
+  // evidenceBlock shows what the agent gathered on the warning: where a
+  // goroutine dump found the goroutines an execution trace saw run long
+  // before async preemption, and the summary of that trace, with a link to
+  // the raw trace on the live page.
+  function evidenceBlock(ev) {
+    var t = tms(ev.time);
+    var sites = Array.isArray(ev.preempted) ? ev.preempted : [];
+    var head = 'Evidence' + (isFinite(t) ? ' gathered at ' + clock(t) : '') +
+      (isNum(ev.goroutines) && ev.goroutines > 0 ? ' · goroutine dump of ' + int(ev.goroutines) + ' goroutines' : '');
+    return h('div', { 'class': 'evidence' },
+      h('div', { 'class': 'ev-head', text: head }),
+      ev.note ? h('div', { 'class': 'muted small', text: String(ev.note) }) : null,
+      sites.length ? h('table', { 'class': 'ev-sites', 'data-rows': sites.length },
+        h('thead', null, h('tr', null, h('th', { text: 'Long runs found at' }), h('th', { text: 'Location' }),
+          h('th', { 'class': 'num', text: 'Goroutines' }), h('th', { 'class': 'num', text: 'Long runs' }))),
+        h('tbody', null, sites.map(function (p) {
+          return h('tr', null, h('td', { 'class': 'fn', text: String(p.function || '?') }),
+            h('td', { 'class': 'loc', title: where(p) || null, text: p.file ? baseName(p.file) + (p.line ? ':' + p.line : '') : '' }),
+            h('td', { 'class': 'num', text: int(p.goroutines) }),
+            h('td', { 'class': 'num', text: int(p.long_runs) }));
+        }))) : (ev.trace ? h('div', { 'class': 'muted small', text: 'No goroutine was found running long.' }) : null),
+      ev.trace && typeof ev.trace === 'object' ? traceBlock(ev.trace) : null,
+      ev.trace_note ? h('div', { 'class': 'muted small', text: (ev.trace ? 'Trace: ' : 'No trace: ') + String(ev.trace_note) }) : null);
+  }
+
+  function traceBlock(tr) {
+    var t = tms(tr.start);
+    var figures = [
+      'Execution trace' + (isFinite(t) ? ' from ' + clock(t) : '') + ': ' + secs(tr.seconds) + (isNum(tr.bytes) ? ', ' + bytes(tr.bytes) : '') +
+        (tr.cut ? ' (cut short at the agent\'s cap)' : ''),
+      int(tr.async_preemptions) + ' async and ' + int(tr.cooperative_preemptions) + ' cooperative preemptions',
+      'longest run ' + dur(tr.longest_run_seconds),
+      int(tr.runs_over_10ms) + ' runs of 10 ms or more'
+    ];
+    var path = typeof tr.path === 'string' ? tr.path : '';
+    var link = null;
+    if (state.live && agentHref(path)) {
+      link = h('a', { 'class': 'trace-link' }, 'Download the raw trace');
+      link.setAttribute('href', agentHref(path));
+    }
+    return h('div', { 'class': 'trace' },
+      h('div', { text: figures.join(' · ') }),
+      path ? h('div', { 'class': 'small' }, link,
+        h('span', { 'class': link ? 'muted' : 'muted trace-path', text: link ? ' (' + path + ', until the next trace; go tool trace or diagctl trace read it)'
+          : 'The agent served the raw trace at ' + path + ' until its next one.' })) : null);
+  }
+
+  // agentHref turns the trace's path on the agent into a link from this
+  // page: the agent's handler may be mounted under a prefix, the page is at
+  // PREFIX/debug/diag/. Only a plain path on the page's own origin passes;
+  // anything else (a scheme, another host, dot segments) gets no link.
+  function agentHref(path) {
+    if (typeof path !== 'string' || !/^\/?[A-Za-z0-9._~%\/-]+(\?[A-Za-z0-9._~%=&-]*)?$/.test(path)) return null;
+    var p = path.charAt(0) === '/' ? path : '/' + path;
+    if (p.indexOf('//') >= 0 || /(^|\/)\.\.?(\/|\?|$)/.test(p)) return null;
+    var m = /^(.*)\/debug\/diag\/?$/.exec(window.location.pathname);
+    if (!m) return null;
+    var href = m[1] + p;
+    try {
+      if (new URL(href, window.location.href).origin !== window.location.origin) return null;
+    } catch (_) {
+      return null;
+    }
+    return href;
+  }
+
+  function bytes(v) {
+    if (!isNum(v)) return 'n/a';
+    if (v >= 1 << 20) return (v / (1 << 20)).toFixed(1) + ' MiB';
+    if (v >= 1 << 10) return (v / (1 << 10)).toFixed(1) + ' KiB';
+    return int(v) + ' B';
   }
 
   function funcTable(rows, sw, cgo, none) {
@@ -818,9 +986,20 @@
       ['Go version', c.go_version || null],
       ['GOMAXPROCS', isNum(c.gomaxprocs) ? String(c.gomaxprocs) : null],
       ['CPUs (NumCPU)', isNum(c.num_cpu) ? String(c.num_cpu) : null],
-      ['cgroup CPU limit', isNum(c.cgroup_cpu_limit) ? (Math.round(c.cgroup_cpu_limit * 100) / 100) + ' CPUs' + (c.cgroup_version ? ' (' + c.cgroup_version + ')' : '') : (c.cgroup_version ? 'none (' + c.cgroup_version + ')' : null)],
-      ['Throttled periods', isNum(c.cgroup_throttled_periods) ? int(c.cgroup_throttled_periods) + ' of ' + int(c.cgroup_periods) : null],
+      ['cgroup CPU limit (effective)', isNum(c.cgroup_cpu_limit) ? cpus(c.cgroup_cpu_limit) + (c.cgroup_version ? ' (' + c.cgroup_version + ')' : '') : (c.cgroup_version ? 'none (' + c.cgroup_version + ')' : null)],
+      ['Limit set by cgroup', isNum(c.cgroup_cpu_limit) && c.cgroup_cpu_limit_path ? String(c.cgroup_cpu_limit_path) : null],
+      ['Throttled periods', isNum(c.cgroup_throttled_periods) ? int(c.cgroup_throttled_periods) + ' of ' + int(c.cgroup_periods) +
+        (isNum(c.cgroup_throttled_share) ? ' (' + pct(c.cgroup_throttled_share) + ')' : '') : (isNum(c.cgroup_throttled_share) ? pct(c.cgroup_throttled_share) : null)],
       ['Throttled time', isNum(c.cgroup_throttled_seconds) ? secs(c.cgroup_throttled_seconds) : null],
+      ['Throttled time per second', isNum(c.cgroup_throttled_seconds_per_second) ? ratio(c.cgroup_throttled_seconds_per_second) + ' s/s' : null],
+      isNum(c.run_queue_wait_ratio) || !c.run_queue_wait_unavailable
+        ? ['Run-queue wait per CPU second', isNum(c.run_queue_wait_ratio) ? ratio(c.run_queue_wait_ratio) + ' s' : null]
+        : ['Run-queue wait', 'unavailable: ' + String(c.run_queue_wait_unavailable), true],
+      ['Run-queue wait per second', isNum(c.run_queue_wait_per_second) ? cpus(c.run_queue_wait_per_second) : null],
+      ['Threads read (schedstat)', isNum(c.run_queue_threads) ? int(c.run_queue_threads) + (c.run_queue_threads_capped ? ' (capped)' : '') : null],
+      ['Other processes\' CPU', isNum(c.other_cpus) ? cpus(c.other_cpus) : null],
+      ['Steal', isNum(c.steal_cpus) ? cpus(c.steal_cpus) : null],
+      ['Host busy', isNum(c.host_busy_cpus) ? cpus(c.host_busy_cpus) : null],
       ['Process CPU', isNum(c.process_cpu_seconds) ? secs(c.process_cpu_seconds) : null],
       ['Involuntary switches', isNum(c.involuntary_ctx_switches_per_second) ? rate(c.involuntary_ctx_switches_per_second) : null],
       ['Voluntary switches', isNum(c.voluntary_ctx_switches) ? int(c.voluntary_ctx_switches) : null],
@@ -836,64 +1015,117 @@
       ['asyncpreemptoff', c.async_preempt_off ? 'on' : 'off']
     ];
     fill('win-context', rows.map(function (r) {
-      return h('div', null, h('dt', { text: r[0] }), h('dd', { 'class': r[1] === null ? 'na' : null, text: r[1] === null ? 'n/a' : String(r[1]) }));
+      return h('div', null, h('dt', { text: r[0] }), h('dd', { 'class': r[1] === null || r[2] ? 'na' : null, text: r[1] === null ? 'n/a' : String(r[1]) }));
     }));
   }
 
   // ---- warning episodes ----
 
-  // episodes groups consecutive windows that raised the same kind of warning.
-  function episodes() {
+  // Episodes: one per lasting problem. A window's `active` lists the kinds
+  // in an ongoing episode after it (raised by it, or held until the agent's
+  // run of clean windows resolves them), so an episode of kind K spans the
+  // consecutive windows whose active holds K; a window that lists K in
+  // `unjudged` could not tell, and neither ends nor extends it. Older agents
+  // send no active: when no window in the history has one, an episode is a
+  // run of consecutive windows that warned of K, as before.
+
+  function strings(v) { return Array.isArray(v) ? v.filter(function (k) { return typeof k === 'string'; }) : []; }
+  function unjudged(w) { return strings(w && w.unjudged); }
+  function warnedKinds(w) { return ((w && w.warnings) || []).map(function (x) { return String(x.kind); }); }
+  function hasEpisodeState(ws) { return ws.some(function (w) { return strings(w.active).length > 0; }); }
+  // activeKinds is what the window says is ongoing: active, or for an older
+  // agent's history the kinds it warned of.
+  function activeKinds(w) { return state.episodeState ? strings(w && w.active) : warnedKinds(w); }
+  // heldKinds are the kinds ongoing after w that it did not warn of.
+  function heldKinds(w) {
+    var warned = warnedKinds(w);
+    return state.episodeState ? activeKinds(w).filter(function (k) { return warned.indexOf(k) < 0; }) : [];
+  }
+  function kindCompare(a, b) {
+    var i = KIND_ORDER.indexOf(a), j = KIND_ORDER.indexOf(b);
+    if (i < 0) i = KIND_ORDER.length;
+    if (j < 0) j = KIND_ORDER.length;
+    return i - j || (a < b ? -1 : a > b ? 1 : 0);
+  }
+
+  // episodes derives the episodes of ws, oldest first. Each has its kind,
+  // its first and last window, the windows it spans (count) and those that
+  // warned of its kind (warned), the peak warning and its window (null when
+  // no window shown warned: the episode began before the history), and
+  // whether it is still ongoing after the latest window.
+  function episodes(ws) {
+    state.episodeState = hasEpisodeState(ws);
     var open = {}, out = [];
-    state.windows.forEach(function (w, i) {
-      var seen = {};
-      (w.warnings || []).forEach(function (x) {
-        seen[x.kind] = true;
-        var e = open[x.kind];
-        if (!e || e.lastIndex !== i - 1) {
-          e = { kind: x.kind, first: w, last: w, count: 0, peak: x, peakWindow: w, threshold: x.threshold, lastIndex: i };
-          open[x.kind] = e;
+    ws.forEach(function (w, i) {
+      var act = activeKinds(w);
+      var skip = state.episodeState ? unjudged(w) : [];
+      var byKind = {};
+      ((w && w.warnings) || []).forEach(function (x) { if (!byKind[x.kind]) byKind[x.kind] = x; });
+      act.forEach(function (k) {
+        var e = open[k];
+        if (!e) {
+          e = { kind: k, first: w, last: w, firstIndex: i, count: 0, warned: 0, peak: null, peakWindow: null, threshold: null, ongoing: false };
+          open[k] = e;
           out.push(e);
         }
         e.last = w;
-        e.lastIndex = i;
-        e.count++;
-        if (isNum(x.value) && !(x.value <= e.peak.value)) { e.peak = x; e.peakWindow = w; }
+        e.count = i - e.firstIndex + 1; // with the unjudged windows between
+
+        var x = byKind[k];
+        if (x) {
+          e.warned++;
+          if (!e.peak || (isNum(x.value) && !(x.value <= e.peak.value))) { e.peak = x; e.peakWindow = w; }
+          if (isNum(x.threshold)) e.threshold = x.threshold;
+        }
       });
-      Object.keys(open).forEach(function (k) { if (!seen[k]) delete open[k]; });
+      Object.keys(open).forEach(function (k) {
+        if (act.indexOf(k) < 0 && skip.indexOf(k) < 0) delete open[k];
+      });
     });
-    return out.reverse(); // newest first
+    // An older agent's history says nothing of what is ongoing.
+    if (state.episodeState) Object.keys(open).forEach(function (k) { open[k].ongoing = true; });
+    return out;
   }
 
   function renderEpisodes() {
-    var eps = episodes();
+    var eps = state.episodes.slice().reverse(); // newest first
     var total = state.windows.filter(function (w) { return w.warnings && w.warnings.length; }).length;
-    $('ep-count').textContent = total ? total + ' of ' + state.windows.length + ' windows warned' : '';
+    $('ep-count').textContent = total || eps.length ? eps.length + ' episode' + (eps.length === 1 ? '' : 's') + ' · ' +
+      total + ' of ' + state.windows.length + ' windows warned' : '';
     if (!eps.length) {
       fill('episodes', h('div', { 'class': 'empty', text: state.windows.length ? 'No warning in the ' + state.windows.length + ' windows shown.' : 'No window yet.' }));
       return;
     }
     fill('episodes', eps.slice(0, 100).map(function (e) {
       var k = kindOf(e.kind);
+      var target = e.peakWindow || e.first;
       var when = e.first === e.last ? 'window #' + e.first.seq + ' · ' + span(e.first)
         : 'windows #' + e.first.seq + '–#' + e.last.seq + ' (' + e.count + ') · ' + clock(tms(e.first.start)) + '–' + clock(tms(e.last.end));
-      var b = h('button', { type: 'button', 'class': 'episode', 'data-seq': e.peakWindow.seq, title: 'Inspect window #' + e.peakWindow.seq + ', the peak' },
+      if (state.episodeState && e.warned !== e.count) when += ' · ' + e.warned + ' warned';
+      if (e.ongoing) when += ' · ongoing';
+      var value = e.peak ? (e.warned > 1 ? 'peak ' : '') + fmt(k.unit, e.peak.value) + ' > ' + fmt(k.unit, e.threshold)
+        : 'raised before the windows shown';
+      var b = h('button', { type: 'button', 'class': 'episode' + (e.ongoing ? ' ongoing' : ''), 'data-seq': target.seq,
+        'data-kind': e.kind, 'data-first': e.first.seq, 'data-last': e.last.seq, 'data-windows': e.count,
+        title: 'Inspect window #' + target.seq + (e.peak ? ', the peak' : ', the first shown') },
         h('i', { 'class': 'sw ' + k.sw }),
         h('span', { 'class': 'ek', text: k.label }),
-        h('span', { 'class': 'ev', text: (e.count > 1 ? 'peak ' : '') + fmt(k.unit, e.peak.value) + ' > ' + fmt(k.unit, e.threshold) }),
+        h('span', { 'class': 'ev', text: value }),
         h('span', { 'class': 'em', text: when }),
-        e.peak.causes && e.peak.causes.length ? h('span', { 'class': 'ec', text: String(e.peak.causes[0]) }) : null,
-        e.peak.functions && e.peak.functions.length ? h('span', { 'class': 'ec mono', text: String(e.peak.functions[0]) }) : null);
-      b.addEventListener('click', function () { select(e.peakWindow.seq); });
+        e.peak && e.peak.causes && e.peak.causes.length ? h('span', { 'class': 'ec', text: String(e.peak.causes[0]) }) : null,
+        e.peak && e.peak.functions && e.peak.functions.length ? h('span', { 'class': 'ec mono', text: String(e.peak.functions[0]) }) : null);
+      b.addEventListener('click', function () { select(target.seq); });
       return b;
     }));
     highlightEpisodes();
   }
 
+  // highlightEpisodes marks the episodes the selected window belongs to.
   function highlightEpisodes() {
-    var sel = String(state.selected);
+    var sel = state.selected;
     document.querySelectorAll('#episodes .episode').forEach(function (b) {
-      b.classList.toggle('sel', b.getAttribute('data-seq') === sel);
+      var a = Number(b.getAttribute('data-first')), z = Number(b.getAttribute('data-last'));
+      b.classList.toggle('sel', sel !== null && sel >= a && sel <= z);
     });
   }
 
