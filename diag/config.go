@@ -3,6 +3,7 @@ package diag
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"time"
 
@@ -220,6 +221,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ThrottleThreshold > 1 {
 		errs = append(errs, fmt.Errorf("ThrottleThreshold %v: a share is at most 1", c.ThrottleThreshold))
+	}
+	if c.ContentionThreshold > 100 || math.IsNaN(c.ContentionThreshold) {
+		errs = append(errs, fmt.Errorf("ContentionThreshold %v: want a ratio of at most 100", c.ContentionThreshold))
 	}
 	if c.ResolveAfter < 1 || c.ResolveAfter > 1000 {
 		errs = append(errs, fmt.Errorf("ResolveAfter %d: want 1 to 1000", c.ResolveAfter))

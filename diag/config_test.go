@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -105,6 +106,21 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("empty env: %+v, %v", cfg, err)
 	}
 
+	// The judgement's settings.
+	cfg, _, err = ConfigFromEnv(env("DIAGKIT_THROTTLE_THRESHOLD", "10%", "DIAGKIT_CONTENTION_THRESHOLD", "150%", "DIAGKIT_RESOLVE_AFTER", "5"))
+	if err != nil || cfg.ThrottleThreshold != 0.1 || cfg.ContentionThreshold != 1.5 || cfg.ResolveAfter != 5 {
+		t.Errorf("judgement settings: %+v, %v", cfg, err)
+	}
+	cfg, _, err = ConfigFromEnv(env("DIAGKIT_THROTTLE_THRESHOLD", "off", "DIAGKIT_CONTENTION_THRESHOLD", "off"))
+	if err != nil || cfg.ThrottleThreshold != -1 || cfg.ContentionThreshold != -1 {
+		t.Errorf("off: %+v, %v", cfg, err)
+	}
+	for _, bad := range []string{"0", "-1", "nan", "inf", "0x10", "1_0", "20000%"} {
+		if _, _, err := ConfigFromEnv(env("DIAGKIT_CONTENTION_THRESHOLD", bad)); err == nil || !strings.Contains(err.Error(), "DIAGKIT_CONTENTION_THRESHOLD") {
+			t.Errorf("DIAGKIT_CONTENTION_THRESHOLD=%q: %v", bad, err)
+		}
+	}
+
 	// Every bad value is named; nothing is guessed.
 	_, _, err = ConfigFromEnv(env(
 		"DIAGKIT_WINDOW", "10",
@@ -132,6 +148,10 @@ func FuzzConfigFromEnv(f *testing.F) {
 	f.Add("DIAGKIT_HISTORY", "99999999999999999999")
 	f.Add("DIAGKIT_ADDR", "[::1]:0")
 	f.Add("DIAGKIT_SCHED_P99_THRESHOLD", "off")
+	f.Add("DIAGKIT_CONTENTION_THRESHOLD", "250%")
+	f.Add("DIAGKIT_CONTENTION_THRESHOLD", "0x1p3")
+	f.Add("DIAGKIT_THROTTLE_THRESHOLD", "25%")
+	f.Add("DIAGKIT_RESOLVE_AFTER", "0")
 	f.Fuzz(func(t *testing.T, name, value string) {
 		lookup := func(k string) (string, bool) {
 			if k == name {
@@ -150,7 +170,9 @@ func FuzzConfigFromEnv(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if full.AsyncPreemptThreshold > 1 || full.CgoThreshold > 1 || full.Window <= 0 || full.Interval < full.Window || full.History <= 0 {
+		if full.AsyncPreemptThreshold > 1 || full.CgoThreshold > 1 || full.ThrottleThreshold > 1 || full.ContentionThreshold > 100 ||
+			math.IsNaN(full.ContentionThreshold) || full.ResolveAfter < 1 ||
+			full.Window <= 0 || full.Interval < full.Window || full.History <= 0 {
 			t.Fatalf("accepted an impossible config: %+v", full)
 		}
 	})
