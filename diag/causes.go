@@ -298,6 +298,12 @@ func selfExcess(c api.Context) float64 {
 	if !ok {
 		return 0
 	}
+	// Threads created during the window are not in the run-queue sums;
+	// the goroutines running and runnable at its end, up to GOMAXPROCS,
+	// are threads the process keeps busy all the same.
+	if c.RunningGoroutines != nil && c.RunnableGoroutines != nil && c.GOMAXPROCS > 0 {
+		wanted = max(wanted, float64(min(int64(c.GOMAXPROCS), *c.RunningGoroutines+*c.RunnableGoroutines)))
+	}
 	avail := float64(c.NumCPU)
 	if c.CgroupCPULimit != nil && (avail == 0 || *c.CgroupCPULimit < avail) {
 		avail = *c.CgroupCPULimit

@@ -115,6 +115,13 @@ func TestLeadCause(t *testing.T) {
 		{name: "gomaxprocs above the cpus beside busy neighbours", report: quietReport(), ctx: with(oversubscribedCtx, func(c *api.Context) {
 			c.RunQueueWaitPerSecond, c.RunQueueWaitRatio, c.OtherCPUs = ptr(2.0), ptr(2.0), ptr(1.5) // got 1 CPU, wanted 3 of 2: excess 1
 		}), want: map[string]string{api.WarnContention: api.CauseHostContention, api.WarnSchedLatency: api.CauseHostContention}},
+		// Threads started during the window are missing from its run-queue
+		// sums: the goroutines running and runnable at its end still tell
+		// the process keeps 8 threads busy on 2 CPUs.
+		{name: "gomaxprocs above the cpus, threads started mid-window", report: quietReport(), ctx: with(oversubscribedCtx, func(c *api.Context) {
+			c.RunQueueWaitPerSecond, c.RunQueueWaitRatio, c.OtherCPUs = ptr(1.96), ptr(7.31), ptr(1.02)
+			c.RunningGoroutines, c.RunnableGoroutines = ptr(int64(8)), ptr(int64(9))
+		}), want: map[string]string{api.WarnContention: api.CauseGOMAXPROCS, api.WarnSchedLatency: api.CauseGOMAXPROCS}},
 		{name: "gomaxprocs above the quota", report: preemptReport(0.2), ctx: with(quietCtx, func(c *api.Context) {
 			c.GOMAXPROCS, c.NumCPU, c.CgroupCPULimit = 8, 8, ptr(2.0)
 		}), want: map[string]string{api.WarnAsyncPreempt: api.CauseGOMAXPROCS}},
