@@ -27,11 +27,25 @@ func renderWindow(w io.Writer, target string, wr *api.WindowReport, lists bool) 
 	} else {
 		b.WriteString("Warnings\n")
 		for _, warn := range wr.Warnings {
-			fmt.Fprintf(&b, "  %s %s above %s\n", warn.Kind, formatWarnValue(warn.Kind, warn.Value), formatWarnValue(warn.Kind, warn.Threshold))
+			fmt.Fprintf(&b, "  %s %s above %s", warn.Kind, formatWarnValue(warn.Kind, warn.Value), formatWarnValue(warn.Kind, warn.Threshold))
+			if warn.LeadCause != "" {
+				fmt.Fprintf(&b, " (lead cause: %s)", warn.LeadCause)
+			}
+			b.WriteString("\n")
 			for _, c := range warn.Causes {
 				b.WriteString(wrap(c, "    - ", "      ", lineWidth))
 			}
+			if len(warn.Functions) > 0 {
+				from := ""
+				if warn.FunctionsFrom != "" {
+					from = " (from the " + strings.ReplaceAll(warn.FunctionsFrom, "_", " ") + ")"
+				}
+				b.WriteString(wrap("functions"+from+": "+strings.Join(warn.Functions, ", "), "    ", "      ", lineWidth))
+			}
 		}
+	}
+	if len(wr.Active) > 0 {
+		fmt.Fprintf(&b, "Ongoing episodes: %s\n", strings.Join(wr.Active, ", "))
 	}
 	_, err := w.Write(b.Bytes())
 	return err
@@ -42,9 +56,24 @@ func renderWindow(w io.Writer, target string, wr *api.WindowReport, lists bool) 
 func contextRows(c api.Context) [][]string {
 	limit := "none"
 	if c.CgroupCPULimit != nil {
-		limit = fmt.Sprintf("%.3g CPUs (cgroup %s)", *c.CgroupCPULimit, c.CgroupVersion)
+		limit = fmt.Sprintf("%.3g CPUs (cgroup %s", *c.CgroupCPULimit, c.CgroupVersion)
+		if c.CgroupCPULimitPath != "" {
+			limit += ", set at " + c.CgroupCPULimitPath
+		}
+		limit += ")"
 	} else if c.CgroupVersion == "" {
 		limit = "n/a"
+	}
+	wait := "n/a"
+	switch {
+	case c.RunQueueWaitPerSecond != nil && c.RunQueueWaitRatio != nil:
+		wait = fmt.Sprintf("%s/s (%.2f× the CPU the threads got)", units.FormatSeconds(*c.RunQueueWaitPerSecond), *c.RunQueueWaitRatio)
+	case c.RunQueueWaitUnavailable != "":
+		wait = "n/a: " + c.RunQueueWaitUnavailable
+	}
+	others := optFloat(c.OtherCPUs, "%.2f CPUs")
+	if c.StealCPUs != nil && *c.StealCPUs >= 0.005 {
+		others += fmt.Sprintf(" (steal %.2f)", *c.StealCPUs)
 	}
 	throttled := "n/a"
 	if c.CgroupThrottledPeriods != nil {
@@ -56,6 +85,9 @@ func contextRows(c api.Context) [][]string {
 			throttled += fmt.Sprintf(" (%.2fs)", *c.CgroupThrottledSeconds)
 		}
 	}
+	if c.CgroupThrottledShare != nil {
+		throttled += fmt.Sprintf(", %s", formatPercent(*c.CgroupThrottledShare))
+	}
 	sched := "n/a"
 	if l := c.SchedLatency; l != nil {
 		sched = fmt.Sprintf("p50 %s  p99 %s  p99.9 %s", units.FormatSeconds(l.P50), units.FormatSeconds(l.P99), units.FormatSeconds(l.P999))
@@ -65,6 +97,8 @@ func contextRows(c api.Context) [][]string {
 		{"GOMAXPROCS", fmt.Sprintf("%d (NumCPU %d)", c.GOMAXPROCS, c.NumCPU)},
 		{"CPU limit", limit},
 		{"Throttled", throttled},
+		{"Run-queue wait", wait},
+		{"Other processes", others},
 		{"Involuntary ctx switches", optFloat(c.InvoluntaryCtxSwitchesPerSecond, "%.0f/s")},
 		{"Scheduling latency", sched},
 		{"cgo calls", optFloat(c.CgoCallsPerSecond, "%.0f/s")},
@@ -106,6 +140,10 @@ func formatWarnValue(kind string, v float64) string {
 		return fmt.Sprintf("%.0f calls/s", v)
 	case kind == api.WarnSchedLatency:
 		return units.FormatSeconds(v)
+	case kind == api.WarnThrottling:
+		return formatPercent(v) + " of periods"
+	case kind == api.WarnContention:
+		return fmt.Sprintf("%.2f s/s per CPU-second", v)
 	}
 	return fmt.Sprint(v)
 }
