@@ -23,6 +23,10 @@ import (
 // pathTrace is the execution trace endpoint of net/http/pprof and the agent.
 const pathTrace = "/debug/pprof/trace"
 
+// pathEvidenceTrace is where a diagkit agent keeps the trace it took when it
+// last raised a scheduling-latency or async-preemption warning.
+const pathEvidenceTrace = "/debug/diag/evidence/trace"
+
 // maxTraceBytes bounds the trace diagctl trace reads, from a target or a
 // file (after decompression, for a gzipped file), so that a huge or endless
 // answer fails instead of eating memory. A busy server's 5 s trace is a few
@@ -53,6 +57,7 @@ type traceOptions struct {
 	output    traceOutput
 	top       int
 	seconds   int
+	evidence  bool
 	transport transportOptions
 }
 
@@ -80,6 +85,10 @@ report's Go version is the format's (the Go release that introduced it): a
 lower bound on the traced program's Go version. In the format before Go 1.22,
 system calls have a duration only when they blocked.
 
+With --evidence, diagctl reads instead the trace a diagkit agent took when it
+last raised a scheduling-latency or async-preemption warning
+(/debug/diag/evidence/trace), the one that named the loops.
+
 With -o json it prints the diagkit.trace/v1 summary.
 
 Exit codes: 0 ok, 1 error (unreadable or invalid trace, 404), 2 usage,
@@ -87,6 +96,7 @@ Exit codes: 0 ok, 1 error (unreadable or invalid trace, 404), 2 usage,
 6 the target's tracer is busy (another trace is running).`,
 		Example: `  diagctl trace localhost:6060                 # a 5 s trace of a live process
   diagctl trace --seconds 2 -o json host:6060   # the diagkit.trace/v1 summary
+  diagctl trace --evidence localhost:6060       # the trace behind the agent's last warning
   go test -trace trace.out ./pkg && diagctl trace trace.out
   curl -s 'http://localhost:6060/debug/pprof/trace?seconds=5' | diagctl trace -`,
 		Args: exactArgs(1, `one trace FILE, "-" or a target (HOST[:PORT] or URL)`),
@@ -101,6 +111,7 @@ Exit codes: 0 ok, 1 error (unreadable or invalid trace, 404), 2 usage,
 	f.VarP(&opts.output, "output", "o", "output `format`: text or json")
 	f.IntVar(&opts.top, "top", opts.top, "list the `N` longest runs, calls and most preempted functions (0 lists none)")
 	f.IntVar(&opts.seconds, "seconds", opts.seconds, "length of a live trace, in `seconds`")
+	f.BoolVar(&opts.evidence, "evidence", false, "read a diagkit agent's evidence trace, taken with its last scheduling-latency or async-preemption warning")
 	addTransportFlags(f, &opts.transport)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
 		[]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -128,9 +139,16 @@ func runTrace(cmd *cobra.Command, arg string, opts *traceOptions) error {
 	var name string
 	var s *tracesum.Summary
 	var err error
-	if isFileArg(arg) {
+	switch {
+	case isFileArg(arg):
+		if opts.evidence {
+			return usageErrorf("--evidence reads from a diagkit agent: give HOST[:PORT] or a URL, not a file")
+		}
 		name, s, err = summarizeTraceFile(arg, cmd.InOrStdin(), sopts)
-	} else {
+	case opts.evidence:
+		name = arg + " (the agent's evidence trace)"
+		s, err = fetchEvidenceTrace(cmd.Context(), newClient(opts.transport), arg, opts.transport.timeout, sopts)
+	default:
 		name = fmt.Sprintf("%s (%d s trace)", arg, opts.seconds)
 		s, err = fetchTrace(cmd.Context(), newClient(opts.transport), arg, opts.seconds, opts.transport.timeout, sopts, cmd.ErrOrStderr())
 	}
@@ -269,6 +287,32 @@ func fetchTrace(ctx context.Context, c *client, target string, seconds int, time
 	if resp.StatusCode != http.StatusOK {
 		return nil, statusError(u, resp, body, "trace endpoint")
 	}
+	return summarizeFetched(u, resp, body, opts)
+}
+
+// fetchEvidenceTrace reads the agent's evidence trace.
+func fetchEvidenceTrace(ctx context.Context, c *client, target string, timeout time.Duration, opts tracesum.Options) (*tracesum.Summary, error) {
+	base, err := parseTarget(target)
+	if err != nil {
+		return nil, &codedError{exitError, err}
+	}
+	resp, body, err := c.get(ctx, base, pathEvidenceTrace, nil, timeout, maxTraceBytes)
+	u := base.String() + pathEvidenceTrace
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, &codedError{exitError, fmt.Errorf("%s: 404: no evidence trace: a diagkit agent takes one when it raises a scheduling-latency or async-preemption warning, and has none yet (or this is not a diagkit agent)", u)}
+	default:
+		return nil, statusError(u, resp, body, "evidence trace")
+	}
+	return summarizeFetched(u, resp, body, opts)
+}
+
+// summarizeFetched summarizes a trace a target answered with.
+func summarizeFetched(u string, resp *http.Response, body []byte, opts tracesum.Options) (*tracesum.Summary, error) {
 	if isHTML(resp) || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
 		return nil, &codedError{exitError, fmt.Errorf("%s: answered with an HTML page, not a trace (is this a pprof endpoint?)", u)}
 	}

@@ -284,6 +284,44 @@ func TestTraceLive(t *testing.T) {
 	}
 }
 
+// TestTraceEvidence reads the trace an agent kept with its last warning.
+func TestTraceEvidence(t *testing.T) {
+	t.Parallel()
+	raw := rawTrace(t)
+	var got []string
+	var mu sync.Mutex
+	mux := http.NewServeMux()
+	mux.HandleFunc(pathEvidenceTrace, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.String())
+		mu.Unlock()
+		w.Write(raw)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	res := runDiagctl(t, nil, "trace", "--evidence", "-o", "json", srv.URL)
+	if res.code != exitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	var s tracesum.Summary
+	if err := json.Unmarshal([]byte(res.stdout), &s); err != nil || s.Events != 10907 {
+		t.Fatalf("summary %+v, %v: want the fixture's", s, err)
+	}
+	if len(got) != 1 || got[0] != pathEvidenceTrace {
+		t.Errorf("requests %q, want one GET %s without ?seconds", got, pathEvidenceTrace)
+	}
+	// An agent without evidence yet says 404: say what that means.
+	empty := httptest.NewServer(http.NotFoundHandler())
+	defer empty.Close()
+	res = runDiagctl(t, nil, "trace", "--evidence", empty.URL)
+	if res.code != exitError || !strings.Contains(res.stderr, "takes one when it raises a scheduling-latency or async-preemption warning") {
+		t.Errorf("404: exit %d: %s", res.code, res.stderr)
+	}
+	if res := runDiagctl(t, nil, "trace", "--evidence", traceFixture); res.code != exitUsage {
+		t.Errorf("--evidence with a file: exit %d, want usage: %s", res.code, res.stderr)
+	}
+}
+
 func TestTraceLiveErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
