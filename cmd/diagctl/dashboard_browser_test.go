@@ -73,27 +73,12 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
-// spinForDashboard is the tight loop of the example: no function call in its
-// body, so only async preemption can stop it.
-//
-//go:noinline
-func spinForDashboard(stop *atomic.Bool) uint64 {
-	x := uint64(1)
-	for !stop.Load() {
-		for range 1 << 19 {
-			x = x*6364136223846793005 + 1442695040888963407
-			x ^= x >> 31
-		}
-	}
-	return x
-}
-
 var dashboardSink atomic.Uint64
 
 // spinOnTop reports whether the tight loop tops a window's interrupted
 // functions. (A test binary names package main by its import path.)
 func spinOnTop(w api.WindowReport) bool {
-	return len(w.TopPreempted) > 0 && strings.HasSuffix(w.TopPreempted[0].Function, "/cmd/diagctl.spinForDashboard")
+	return len(w.TopPreempted) > 0 && strings.HasSuffix(w.TopPreempted[0].Function, "/cmd/diagctl.spinLoop")
 }
 
 // preemptWarned is a window that warned of async preemption with the tight
@@ -504,7 +489,7 @@ func TestDashboardInChromium(t *testing.T) {
 	var stop atomic.Bool
 	var spinners sync.WaitGroup
 	for range 2 * runtime.GOMAXPROCS(0) {
-		spinners.Go(func() { dashboardSink.Add(spinForDashboard(&stop)) })
+		spinners.Go(func() { dashboardSink.Add(spinLoop(&stop)) })
 	}
 	stopSpinning := sync.OnceFunc(func() {
 		stop.Store(true)
@@ -541,7 +526,7 @@ func TestDashboardInChromium(t *testing.T) {
 				}
 				t.Logf("window #%d: %d samples, async preemption %.1f%%, top %q, %d warnings", w.Seq, w.Samples, 100*w.Shares.AsyncPreempt, top, len(w.Warnings))
 			}
-			t.Fatalf("no warning, or no window with spinForDashboard on top, within 60 s; %d windows", len(hist))
+			t.Fatalf("no warning, or no window with spinLoop on top, within 60 s; %d windows", len(hist))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

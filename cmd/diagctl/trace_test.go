@@ -524,20 +524,6 @@ func TestTraceRunWhere(t *testing.T) {
 // its trace into the file it names.
 const agentTraceEnv = "DIAGCTL_TEST_AGENT_TRACE"
 
-// agentSpin is a loop with no call in it: only an async preemption stops it.
-//
-//go:noinline
-func agentSpin(stop *atomic.Bool) uint64 {
-	x := uint64(1)
-	for !stop.Load() {
-		for range 1 << 19 {
-			x = x*6364136223846793005 + 1442695040888963407
-			x ^= x >> 31
-		}
-	}
-	return x
-}
-
 // recordAgentTrace is TestTraceAgentWaits's child: a trace of what a diagkit
 // agent runs beside a program (a CPU profile, signal.Notify) while 8
 // goroutines spin in call-free loops on GOMAXPROCS 2.
@@ -564,7 +550,7 @@ func recordAgentTrace(t *testing.T, file string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sum.Add(agentSpin(&stop))
+			sum.Add(spinLoop(&stop))
 		}()
 	}
 	time.Sleep(time.Second)
@@ -620,7 +606,7 @@ func TestTraceAgentWaits(t *testing.T) {
 	for _, line := range strings.Split(res.stdout, "\n") {
 		if f := strings.Fields(line); len(f) > 6 && f[4] == "preempted" && f[5] == "(async)" {
 			async++
-			if where := strings.Join(f[6:], " "); where == "?" || !strings.Contains(where, "agentSpin") && !strings.Contains(where, "started at") {
+			if where := strings.Join(f[6:], " "); where == "?" || !strings.Contains(where, "spinLoop") && !strings.Contains(where, "started at") {
 				t.Errorf("async-preempted run, WHERE %q: want the loop or its goroutine's start", where)
 			}
 		}
