@@ -35,8 +35,9 @@ const (
 	// evidenceTraceDuration is how long the evidence trace runs: about 100
 	// async preemptions of call-free loops on 2 Ps.
 	evidenceTraceDuration = time.Second
-	// maxEvidenceTraceBytes bounds the trace kept for download; a trace
-	// that grows past it is cut short and marked so.
+	// maxEvidenceTraceBytes bounds the trace kept for download (one at a
+	// time, until the next evidence); a trace that grows past it is cut
+	// short and marked so. A second of trace is typically 0.1–5 MB.
 	maxEvidenceTraceBytes = 32 << 20
 	// evidenceTraceTop is how many of the trace's longest runs are read
 	// for goroutines that ran long until async preemption.
@@ -76,7 +77,13 @@ func (a *Agent) loopEvidence(now time.Time, wait bool) *api.LoopEvidence {
 	es := &a.evidence
 	es.mu.Lock()
 	last := es.last
-	if (last != nil && now.Sub(last.Time) < a.cfg.Cooldown) || es.gathering {
+	stopping := false
+	select {
+	case <-a.stopped:
+		stopping = true // Stop is waiting for the agent's goroutines
+	default:
+	}
+	if (last != nil && now.Sub(last.Time) < a.cfg.Cooldown) || es.gathering || stopping {
 		es.mu.Unlock()
 		return cloneEvidence(last)
 	}
