@@ -65,6 +65,8 @@ func (a *Agent) doctorThresholds() doctor.Thresholds {
 		Cgo:          a.cfg.CgoThreshold,
 		CgoCallRate:  a.cfg.CgoCallRateThreshold,
 		SchedLatency: a.cfg.SchedLatencyThreshold.Seconds(),
+		Throttle:     a.cfg.ThrottleThreshold,
+		Contention:   a.cfg.ContentionThreshold,
 		MinSamples:   a.cfg.MinSamples,
 	}
 }
@@ -75,17 +77,18 @@ func (a *Agent) doctorFacts() doctor.Facts {
 	gc := snap.GC()
 	off := c.AsyncPreemptOff
 	f := doctor.Facts{
-		Source:          doctor.SourceAgent,
-		GoVersion:       runtime.Version(),
-		GOMAXPROCS:      c.GOMAXPROCS,
-		NumCPU:          c.NumCPU,
-		CgroupRead:      runtime.GOOS == "linux",
-		CgroupCPULimit:  c.CgroupCPULimit,
-		AsyncPreemptOff: &off,
-		OSThreads:       c.OSThreads,
-		GOGC:            gc.Percent,
-		MemoryLimit:     gc.MemoryLimit,
-		GCCPUFraction:   gc.CPUFraction,
+		Source:             doctor.SourceAgent,
+		GoVersion:          runtime.Version(),
+		GOMAXPROCS:         c.GOMAXPROCS,
+		NumCPU:             c.NumCPU,
+		CgroupRead:         runtime.GOOS == "linux",
+		CgroupCPULimit:     c.CgroupCPULimit,
+		CgroupCPULimitPath: c.CgroupCPULimitPath,
+		AsyncPreemptOff:    &off,
+		OSThreads:          c.OSThreads,
+		GOGC:               gc.Percent,
+		MemoryLimit:        gc.MemoryLimit,
+		GCCPUFraction:      gc.CPUFraction,
 	}
 	if gc.CPUFraction != nil {
 		f.GCFrom = "since the process started"

@@ -55,14 +55,16 @@ advice in one line:
   sched_latency        scheduling latency p99 is under 10 ms
   gogc                 GOGC (and GOMEMLIMIT) are set thoughtfully
   hot_loops            hot loops reach a function call (the interrupted functions)
+  cpu_throttling       the CPU quota does not throttle the process (cgroup periods)
+  cpu_contention       runnable threads get a CPU (run-queue wait, who took the CPUs)
 
 From a diagkit agent, the agent checks everything itself, from inside the
 process and its last windows (thresholds are the agent's). From any other Go
 server with net/http/pprof, diagctl checks what its endpoints show: a CPU
 profile of --seconds, the goroutine dump (locked goroutines; it briefly stops
 the target's world), the threadcreate and heap profiles, and an execution trace
-of --trace-seconds (Go version, GOMAXPROCS, scheduling latency); the rest is
-unknown. A FILE is a saved CPU profile: only the profile-based items apply.
+of --trace-seconds (Go version, GOMAXPROCS, scheduling latency); the rest
+(among it the cgroup's throttling and the run-queue wait) is unknown. A FILE is a saved CPU profile: only the profile-based items apply.
 
 Exit codes: 0 no item failed, 3 an item failed (or warned, with --strict),
 1 error, 2 usage, 4 unreachable, 5 not authorized.`,

@@ -18,7 +18,7 @@ func decodeDoctor(t *testing.T, out string) api.DoctorReport {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("not a doctor report: %v\n%s", err, out)
 	}
-	if rep.Schema != api.DoctorSchema || len(rep.Checks) != 9 {
+	if rep.Schema != api.DoctorSchema || len(rep.Checks) != 11 {
 		t.Fatalf("schema %q with %d checks", rep.Schema, len(rep.Checks))
 	}
 	return rep
@@ -54,6 +54,8 @@ func TestDoctorFile(t *testing.T) {
 		api.CheckLockOSThread:      api.StatusUnknown,
 		api.CheckSchedLatency:      api.StatusUnknown,
 		api.CheckGOGC:              api.StatusUnknown,
+		api.CheckCPUThrottling:     api.StatusUnknown,
+		api.CheckCPUContention:     api.StatusUnknown,
 	}
 	for id, status := range want {
 		if c := statusOf(rep, id); c.Status != status {
@@ -72,7 +74,7 @@ func TestDoctorFile(t *testing.T) {
 
 	// Table output: every item, its advice for failures, and the tally.
 	r = runDiagctl(t, nil, "doctor", "../../diag/analysis/testdata/tightloop.pprof")
-	for _, s := range []string{"FAIL    async preemption", "→ Give loops that run long without calls", "UNKNOWN Go is a recent", "1 pass, 0 warn, 2 fail, 6 unknown"} {
+	for _, s := range []string{"FAIL    async preemption", "→ Give loops that run long without calls", "UNKNOWN Go is a recent", "1 pass, 0 warn, 2 fail, 8 unknown"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("table output lacks %q:\n%s", s, r.stdout)
 		}
@@ -84,19 +86,20 @@ func TestDoctorAgent(t *testing.T) {
 	report := func(status string) api.DoctorReport {
 		rep := api.DoctorReport{Schema: api.DoctorSchema, Source: "agent"}
 		for _, id := range []string{api.CheckGoVersion, api.CheckGOMAXPROCS, api.CheckAsyncPreemptOff, api.CheckAsyncPreemptShare,
-			api.CheckCgo, api.CheckLockOSThread, api.CheckSchedLatency, api.CheckGOGC, api.CheckHotLoops} {
+			api.CheckCgo, api.CheckLockOSThread, api.CheckSchedLatency, api.CheckGOGC, api.CheckHotLoops,
+			api.CheckCPUThrottling, api.CheckCPUContention} {
 			rep.Checks = append(rep.Checks, api.Check{ID: id, Title: id, Status: api.StatusPass, Evidence: []string{"ok"}, Advice: "advice " + id})
 		}
 		rep.Checks[1].Status = status
 		rep.Checks[1].Evidence = []string{"GOMAXPROCS 8", "2 CPUs (runtime.NumCPU)"}
-		rep.Counts.Pass = 8
+		rep.Counts.Pass = len(rep.Checks) - 1
 		switch status {
 		case api.StatusFail:
 			rep.Counts.Fail = 1
 		case api.StatusWarn:
 			rep.Counts.Warn = 1
 		default:
-			rep.Counts.Pass = 9
+			rep.Counts.Pass = len(rep.Checks)
 		}
 		return rep
 	}
@@ -218,6 +221,8 @@ func TestPrometheusDoctor(t *testing.T) {
 		api.CheckGoVersion:       api.StatusWarn, // go1.19 format: go1.19 or go1.20
 		api.CheckAsyncPreemptOff: api.StatusUnknown,
 		api.CheckLockOSThread:    api.StatusPass,
+		api.CheckCPUThrottling:   api.StatusUnknown,
+		api.CheckCPUContention:   api.StatusUnknown,
 	}
 	for id, status := range want {
 		if c := statusOf(rep, id); c.Status != status {

@@ -25,6 +25,8 @@ const (
 	CheckSchedLatency      = "sched_latency"
 	CheckGOGC              = "gogc"
 	CheckHotLoops          = "hot_loops"
+	CheckCPUThrottling     = "cpu_throttling"
+	CheckCPUContention     = "cpu_contention"
 )
 
 // DoctorReport is the tuning guide's checklist, checked against one process.

@@ -46,10 +46,23 @@ type Facts struct {
 	NumCPU     int
 	// CgroupRead is true when the process's cgroup was looked at, so a nil
 	// CgroupCPULimit means "no limit" rather than "unknown".
-	CgroupRead             bool
-	CgroupCPULimit         *float64
-	CgroupPeriods          *int64
-	CgroupThrottledPeriods *int64
+	CgroupRead     bool
+	CgroupCPULimit *float64
+	// CgroupCPULimitPath is the cgroup that sets CgroupCPULimit: the
+	// tightest quota from the process's cgroup up to the root.
+	CgroupCPULimitPath string
+	// Throttling: the quota's periods and those throttled, summed over the
+	// windows that counted both (CgroupFrom says how many, e.g. "over 10
+	// windows"), and the throttled time per second of those windows.
+	CgroupPeriods                   *int64
+	CgroupThrottledPeriods          *int64
+	CgroupThrottledSecondsPerSecond *float64
+	CgroupFrom                      string
+
+	// RunQueue is the run-queue wait of the worst window; nil when no
+	// window read it, RunQueueUnknown then saying why.
+	RunQueue        *RunQueue
+	RunQueueUnknown string
 
 	AsyncPreemptOff *bool
 
@@ -99,6 +112,32 @@ type Place struct {
 	Count int
 }
 
+// RunQueue is how long the process's threads waited on the kernel's run
+// queue for a CPU over one window (/proc/self/task/*/schedstat), with who
+// else used the machine's CPUs then.
+type RunQueue struct {
+	// WaitPerSecond is the wait in CPU-seconds per second of wall time;
+	// WaitRatio the wait per second of CPU the same threads got.
+	WaitPerSecond float64
+	WaitRatio     float64
+	// OtherCPUs and StealCPUs are the CPUs other processes and the
+	// hypervisor used in that window; nil when unknown.
+	OtherCPUs *float64
+	StealCPUs *float64
+	// ContextSwitchesPerSecond is the process's voluntary and involuntary
+	// context switches per second in that window (getrusage): each puts a
+	// thread back on a run queue once it wakes or is preempted. Nil when
+	// unknown.
+	ContextSwitchesPerSecond *float64
+	// GOMAXPROCS, NumCPU and the effective cgroup CPU limit (nil: none or
+	// unknown) in that window.
+	GOMAXPROCS int
+	NumCPU     int
+	CPULimit   *float64
+	// From says which window it is, e.g. "worst window of 10".
+	From string
+}
+
 // Profile is the merge of one or more analyzed CPU profiles.
 type Profile struct {
 	Windows    int
@@ -120,11 +159,28 @@ type Thresholds struct {
 	Cgo          float64 // share of CPU in cgo (C and crossing)
 	CgoCallRate  float64 // calls per second
 	SchedLatency float64 // seconds, p99
+	Throttle     float64 // share of cgroup periods throttled
+	Contention   float64 // run-queue wait per second of CPU got
 	MinSamples   int
 }
 
 // DefaultThresholds are the agent's defaults.
-var DefaultThresholds = Thresholds{AsyncPreempt: 0.01, Cgo: 0.25, CgoCallRate: 100_000, SchedLatency: 0.010, MinSamples: 100}
+var DefaultThresholds = Thresholds{AsyncPreempt: 0.01, Cgo: 0.25, CgoCallRate: 100_000, SchedLatency: 0.010,
+	Throttle: 0.25, Contention: 0.5, MinSamples: 100}
+
+// As the agent judges its cpu_throttling and cpu_contention warnings
+// (diag/causes.go).
+const (
+	// minThrottlePeriods is how many cgroup periods a throttled share needs
+	// before it can be judged.
+	minThrottlePeriods = 10
+	// minContentionCPUs is the run-queue wait, in CPU-seconds per second,
+	// below which waiting is not contention.
+	minContentionCPUs = 0.1
+	// minOtherCPUs is how much CPU other processes (or the hypervisor)
+	// must take before the wait is blamed on them.
+	minOtherCPUs = 0.25
+)
 
 // LatestGoMinor is the newest Go release (1.N) this version of diagkit knows
 // of. The newer of it and the Go that built the checker counts as the latest
@@ -146,6 +202,8 @@ func Run(f Facts, th Thresholds) api.DoctorReport {
 		schedLatency(f, th),
 		gogc(f),
 		hotLoops(f, th),
+		cpuThrottling(f, th),
+		cpuContention(f, th),
 	}
 	r := api.DoctorReport{Schema: api.DoctorSchema, Source: f.Source, Checks: checks}
 	if f.Profile != nil {
@@ -512,6 +570,178 @@ func hotLoops(f Facts, th Thresholds) api.Check {
 		ev = append(ev, "no function was interrupted by async preemption")
 	}
 	return set(c, worst, append(ev, profileEvidence(p))...)
+}
+
+func cpuThrottling(f Facts, th Thresholds) api.Check {
+	c := check(api.CheckCPUThrottling, thresholdTitle("the CPU quota does not throttle the process (under %s of periods)", th.Throttle >= 0, pct(th.Throttle)),
+		"Raise the CPU quota (resources.limits.cpu) or cut the work, and keep GOMAXPROCS at the quota (Go 1.25+ does by default).")
+	var ev []string
+	switch {
+	case f.CgroupCPULimit != nil:
+		e := fmt.Sprintf("effective CPU limit %s CPUs", trimFloat(*f.CgroupCPULimit))
+		if f.CgroupCPULimitPath != "" {
+			e += ", set by cgroup " + f.CgroupCPULimitPath
+		}
+		ev = append(ev, e)
+	case f.CgroupRead:
+		ev = append(ev, "no CPU limit on the path to the root cgroup")
+	}
+	periods, throttled := f.CgroupPeriods, f.CgroupThrottledPeriods
+	counted := periods != nil && throttled != nil
+	if counted {
+		e := fmt.Sprintf("throttled in %d of %d cgroup periods", *throttled, *periods)
+		if *periods > 0 {
+			e += fmt.Sprintf(" (%s)", pct(float64(*throttled)/float64(*periods)))
+		}
+		if f.CgroupFrom != "" {
+			e += " " + f.CgroupFrom
+		}
+		ev = append(ev, e)
+	}
+	if v := f.CgroupThrottledSecondsPerSecond; v != nil {
+		ev = append(ev, fmt.Sprintf("%s throttled per second", units.FormatSeconds(*v)))
+	}
+	if f.GOMAXPROCS > 0 {
+		ev = append(ev, fmt.Sprintf("GOMAXPROCS %d", f.GOMAXPROCS))
+	}
+	switch {
+	case !counted && f.CgroupCPULimit != nil:
+		return set(c, api.StatusUnknown, append(ev, "no window has counted the quota's periods yet")...)
+	case !counted && f.CgroupRead:
+		return set(c, api.StatusPass, ev...)
+	case !counted:
+		if f.Source == SourceAgent {
+			return unknown(c, "no cgroup CPU figures here (cgroups are Linux's)")
+		}
+		return unknown(c, "cgroup CPU figures are not exposed by "+sourceName(f.Source))
+	case *periods == 0:
+		return set(c, api.StatusPass, append(ev, "no quota period elapsed while the process ran")...)
+	}
+	share := float64(*throttled) / float64(*periods)
+	t := th.Throttle
+	switch {
+	case t < 0:
+		return set(c, api.StatusPass, ev...)
+	case *periods < minThrottlePeriods && *throttled > 0:
+		return set(c, api.StatusUnknown, append(ev, fmt.Sprintf("fewer than %d periods: too few to judge", minThrottlePeriods))...)
+	case stats.ShareAbove(share, *periods, t, minThrottlePeriods):
+		return set(c, api.StatusFail, append(ev, "the process needs more CPU than its quota: the kernel stops its threads until the next period")...)
+	case share > t:
+		return set(c, api.StatusWarn, append(ev, "above the threshold, but not by more than chance over so few periods")...)
+	case *throttled > 0 && share >= t/5:
+		return set(c, api.StatusWarn, append(ev, fmt.Sprintf("at least %s, a fifth of the threshold", pct(t/5)))...)
+	}
+	return set(c, api.StatusPass, ev...)
+}
+
+func cpuContention(f Facts, th Thresholds) api.Check {
+	c := check(api.CheckCPUContention, thresholdTitle("runnable threads get a CPU (run-queue wait under %s of the CPU they get)", th.Contention >= 0, pct(th.Contention)),
+		"Threads waiting for a CPU: reserve CPUs for the service (requests, a cpuset) or move its neighbours when others take them; set GOMAXPROCS to the CPUs (or unset it) when it is above them.")
+	q := f.RunQueue
+	if q == nil {
+		why := f.RunQueueUnknown
+		switch {
+		case why != "":
+		case f.Source == SourceAgent:
+			why = "no window analyzed yet"
+		default:
+			why = "the run-queue wait is not exposed by " + sourceName(f.Source)
+		}
+		return unknown(c, why)
+	}
+	e := fmt.Sprintf("threads waited %s per second for a CPU, %.2f× the CPU they got", units.FormatSeconds(q.WaitPerSecond), q.WaitRatio)
+	if q.From != "" {
+		e += " (" + q.From + ")"
+	}
+	ev := []string{e}
+	var others float64
+	var who []string
+	if q.OtherCPUs != nil {
+		others += *q.OtherCPUs
+		who = append(who, fmt.Sprintf("other processes used %.2f CPUs", *q.OtherCPUs))
+	}
+	if q.StealCPUs != nil {
+		others += *q.StealCPUs
+		who = append(who, fmt.Sprintf("the hypervisor took %.2f (steal)", *q.StealCPUs))
+	}
+	known := len(who) > 0
+	if !known {
+		who = append(who, "other processes' CPU unknown")
+	}
+	e = strings.Join(who, ", ")
+	if q.NumCPU > 0 {
+		e += fmt.Sprintf(", of %d CPUs", q.NumCPU)
+	}
+	ev = append(ev, e)
+	if cs := q.ContextSwitchesPerSecond; cs != nil && *cs > 0 {
+		ev = append(ev, fmt.Sprintf("%.0f context switches per second, %s of run-queue wait each", *cs, units.FormatSeconds(q.WaitPerSecond / *cs)))
+	}
+	avail := float64(q.NumCPU)
+	if q.CPULimit != nil && (avail == 0 || *q.CPULimit < avail) {
+		avail = *q.CPULimit
+	}
+	if q.GOMAXPROCS > 0 {
+		e := fmt.Sprintf("GOMAXPROCS %d", q.GOMAXPROCS)
+		if q.CPULimit != nil {
+			e += fmt.Sprintf(", effective CPU limit %s CPUs", trimFloat(*q.CPULimit))
+		}
+		ev = append(ev, e)
+	}
+
+	t := th.Contention
+	status := api.StatusPass
+	switch {
+	case t < 0:
+	case q.WaitRatio > t && q.WaitPerSecond >= minContentionCPUs:
+		status = api.StatusFail
+	case q.WaitRatio > t/2 && q.WaitPerSecond >= minContentionCPUs:
+		status = api.StatusWarn
+		ev = append(ev, fmt.Sprintf("above %s, half the threshold", pct(t/2)))
+	case q.WaitRatio > t/2:
+		ev = append(ev, fmt.Sprintf("under %s CPU-seconds per second in all: too little to be contention", trimFloat(minContentionCPUs)))
+	}
+	if status == api.StatusPass {
+		return set(c, status, ev...)
+	}
+
+	// Who accounts for the wait, as the agent names its causes: the
+	// process's own threads make each other wait when they want more CPUs
+	// than it can get (got + wait above the CPUs, or GOMAXPROCS above them);
+	// other processes are blamed only when they took at least that much.
+	var excess float64
+	if q.WaitRatio > 0 && avail > 0 {
+		excess = max(0, q.WaitPerSecond/q.WaitRatio+q.WaitPerSecond-avail)
+	}
+	above := ""
+	switch {
+	case q.CPULimit != nil && q.GOMAXPROCS > DefaultGOMAXPROCS(*q.CPULimit, q.NumCPU):
+		above = fmt.Sprintf("GOMAXPROCS %d above the %d the CPU limit allows", q.GOMAXPROCS, DefaultGOMAXPROCS(*q.CPULimit, q.NumCPU))
+	case q.NumCPU > 0 && q.GOMAXPROCS > q.NumCPU:
+		above = fmt.Sprintf("GOMAXPROCS %d above the %d CPUs", q.GOMAXPROCS, q.NumCPU)
+	}
+	neighbours := known && others >= max(minOtherCPUs, excess)
+	switch {
+	case neighbours:
+		ev = append(ev, fmt.Sprintf("other processes account for it: they took %.2f CPUs while the threads waited", others))
+		if above != "" {
+			ev = append(ev, above+" adds to it")
+		}
+	case above != "":
+		ev = append(ev, "the process's own threads account for it: "+above+", more runnable threads than CPUs to run them")
+	case excess > 0:
+		ev = append(ev, fmt.Sprintf("the process's own threads account for it: they wanted %.2f CPUs of the %s it can get", excess+avail, trimFloat(avail)))
+	default:
+		ev = append(ev, "neither other processes nor GOMAXPROCS account for it: with CPUs to spare, threads wait as they wake "+
+			"(many short waits: goroutines handing work to each other, blocking and waking often) or run outside Go's scheduler (cgo calls, LockOSThread, blocking system calls)")
+		if status == api.StatusWarn {
+			// Below the threshold and nobody took the CPUs: wake-up
+			// latency (0.2–0.3 s/s for a service handing work between
+			// goroutines 35,000 times a second on an idle VM), not a
+			// finding.
+			status = api.StatusPass
+		}
+	}
+	return set(c, status, ev...)
 }
 
 // thresholdTitle is a check's title with its threshold, or says the

@@ -44,6 +44,24 @@ var allChecks = []string{
 	api.CheckSchedLatency,
 	api.CheckGOGC,
 	api.CheckHotLoops,
+	api.CheckCPUThrottling,
+	api.CheckCPUContention,
+}
+
+// throttled is facts under an effective limit of 2 CPUs set at an ancestor,
+// throttled in k of n periods over 10 windows.
+func throttled(k, n int64) Facts {
+	return Facts{GOMAXPROCS: 2, NumCPU: 8, CgroupRead: true, CgroupCPULimit: ptrTo(2.0), CgroupCPULimitPath: "/kubepods/pod1",
+		CgroupPeriods: ptrTo(n), CgroupThrottledPeriods: ptrTo(k), CgroupFrom: "over 10 windows",
+		CgroupThrottledSecondsPerSecond: ptrTo(0.04)}
+}
+
+// waited is facts whose worst window's threads waited perSecond CPU-seconds
+// a second on the run queue, ratio times the CPU they got, on 8 CPUs
+// (GOMAXPROCS 8), other processes using others CPUs.
+func waited(perSecond, ratio, others float64) Facts {
+	return Facts{Source: SourceAgent, RunQueue: &RunQueue{WaitPerSecond: perSecond, WaitRatio: ratio,
+		OtherCPUs: ptrTo(others), StealCPUs: ptrTo(0.0), GOMAXPROCS: 8, NumCPU: 8, From: "worst window of 10"}}
 }
 
 func TestChecks(t *testing.T) {
@@ -329,6 +347,95 @@ func TestChecks(t *testing.T) {
 				{Function: "main.f6", Share: 0.5},
 			}}},
 			want: api.StatusPass, ev: []string{"main.f1 ", "main.f5 "}, notEv: []string{"main.f6"}},
+
+		// cpu_throttling
+		{name: "throttling: plain pprof", id: api.CheckCPUThrottling, f: Facts{Source: SourcePprof}, want: api.StatusUnknown,
+			ev: []string{"cgroup CPU figures are not exposed by net/http/pprof"}},
+		{name: "throttling: saved profile", id: api.CheckCPUThrottling, f: Facts{Source: SourceFile, Profile: prof(1000)}, want: api.StatusUnknown,
+			ev: []string{"not exposed by a saved CPU profile"}},
+		{name: "throttling: agent off Linux", id: api.CheckCPUThrottling, f: Facts{Source: SourceAgent, GOMAXPROCS: 8}, want: api.StatusUnknown,
+			ev: []string{"no cgroup CPU figures here"}},
+		{name: "throttling: no limit", id: api.CheckCPUThrottling, f: Facts{GOMAXPROCS: 8, CgroupRead: true}, want: api.StatusPass,
+			ev: []string{"no CPU limit on the path to the root cgroup", "GOMAXPROCS 8"}},
+		{name: "throttling: no limit, counters zero", id: api.CheckCPUThrottling,
+			f:    Facts{CgroupRead: true, CgroupPeriods: ptrTo[int64](0), CgroupThrottledPeriods: ptrTo[int64](0)},
+			want: api.StatusPass, ev: []string{"no CPU limit", "throttled in 0 of 0 cgroup periods", "no quota period elapsed"}},
+		{name: "throttling: limit, no window yet", id: api.CheckCPUThrottling,
+			f:    Facts{GOMAXPROCS: 2, CgroupRead: true, CgroupCPULimit: ptrTo(1.5), CgroupCPULimitPath: "/"},
+			want: api.StatusUnknown, ev: []string{"effective CPU limit 1.5 CPUs, set by cgroup /", "no window has counted the quota's periods yet"}},
+		{name: "throttling: never", id: api.CheckCPUThrottling, f: throttled(0, 6000), want: api.StatusPass,
+			ev: []string{"effective CPU limit 2 CPUs, set by cgroup /kubepods/pod1", "throttled in 0 of 6000 cgroup periods (0%) over 10 windows",
+				"40.0ms throttled per second", "GOMAXPROCS 2"}},
+		{name: "throttling: under a fifth", id: api.CheckCPUThrottling, f: throttled(49, 1000), want: api.StatusPass,
+			ev: []string{"throttled in 49 of 1000 cgroup periods (4.90%)"}},
+		{name: "throttling: at a fifth", id: api.CheckCPUThrottling, f: throttled(50, 1000), want: api.StatusWarn,
+			ev: []string{"throttled in 50 of 1000 cgroup periods (5.00%)", "at least 5.00%, a fifth of the threshold"}},
+		{name: "throttling: at the threshold", id: api.CheckCPUThrottling, f: throttled(250, 1000), want: api.StatusWarn,
+			ev: []string{"(25.0%)", "a fifth of the threshold"}},
+		{name: "throttling: above, within chance", id: api.CheckCPUThrottling, f: throttled(6, 20), want: api.StatusWarn,
+			ev: []string{"throttled in 6 of 20 cgroup periods (30.0%)", "not by more than chance"}},
+		{name: "throttling: above with confidence", id: api.CheckCPUThrottling, f: throttled(50, 100), want: api.StatusFail,
+			ev: []string{"throttled in 50 of 100 cgroup periods (50.0%)", "effective CPU limit 2 CPUs, set by cgroup /kubepods/pod1",
+				"40.0ms throttled per second", "GOMAXPROCS 2", "needs more CPU than its quota"}},
+		{name: "throttling: too few periods", id: api.CheckCPUThrottling, f: throttled(5, 9), want: api.StatusUnknown,
+			ev: []string{"throttled in 5 of 9 cgroup periods", "fewer than 10 periods: too few to judge"}},
+		{name: "throttling: a few periods, none throttled", id: api.CheckCPUThrottling, f: throttled(0, 9), want: api.StatusPass},
+		{name: "throttling: threshold disabled", id: api.CheckCPUThrottling, f: throttled(90, 100),
+			th: &Thresholds{Throttle: -1, Contention: 0.5, MinSamples: 100}, want: api.StatusPass, ev: []string{"throttled in 90 of 100"}},
+
+		// cpu_contention
+		{name: "contention: plain pprof", id: api.CheckCPUContention, f: Facts{Source: SourcePprof}, want: api.StatusUnknown,
+			ev: []string{"the run-queue wait is not exposed by net/http/pprof"}},
+		{name: "contention: agent without windows", id: api.CheckCPUContention, f: Facts{Source: SourceAgent}, want: api.StatusUnknown,
+			ev: []string{"no window analyzed yet"}},
+		{name: "contention: unavailable", id: api.CheckCPUContention,
+			f:    Facts{Source: SourceAgent, RunQueueUnknown: "no window read the run-queue wait: not Linux"},
+			want: api.StatusUnknown, ev: []string{"no window read the run-queue wait: not Linux"}},
+		{name: "contention: none", id: api.CheckCPUContention, f: waited(0.02, 0.01, 0.1), want: api.StatusPass,
+			ev: []string{"threads waited 20.0ms per second for a CPU, 0.01× the CPU they got (worst window of 10)",
+				"other processes used 0.10 CPUs, the hypervisor took 0.00 (steal), of 8 CPUs", "GOMAXPROCS 8"},
+			notEv: []string{"account for it"}},
+		{name: "contention: high ratio, little wait", id: api.CheckCPUContention, f: waited(0.05, 3, 0), want: api.StatusPass,
+			ev: []string{"3.00× the CPU they got", "too little to be contention"}},
+		{name: "contention: at half the threshold", id: api.CheckCPUContention, f: waited(1, 0.25, 4), want: api.StatusPass},
+		{name: "contention: above half the threshold", id: api.CheckCPUContention, f: waited(1, 0.3, 4), want: api.StatusWarn,
+			ev: []string{"above 25.0%, half the threshold", "other processes account for it: they took 4.00 CPUs"}},
+		{name: "contention: neighbours", id: api.CheckCPUContention, f: waited(3, 1.5, 6.5), want: api.StatusFail,
+			ev: []string{"threads waited 3.00s per second for a CPU, 1.50× the CPU they got", "other processes used 6.50 CPUs",
+				"other processes account for it: they took 6.50 CPUs while the threads waited"},
+			notEv: []string{"own threads"}},
+		{name: "contention: steal", id: api.CheckCPUContention,
+			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 2, WaitRatio: 1, StealCPUs: ptrTo(3.0), GOMAXPROCS: 4, NumCPU: 4}},
+			want: api.StatusFail, ev: []string{"the hypervisor took 3.00 (steal), of 4 CPUs", "other processes account for it: they took 3.00 CPUs"}},
+		{name: "contention: own threads, GOMAXPROCS above the CPUs", id: api.CheckCPUContention,
+			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 6, WaitRatio: 3, OtherCPUs: ptrTo(0.05), StealCPUs: ptrTo(0.0), GOMAXPROCS: 8, NumCPU: 2}},
+			want: api.StatusFail, ev: []string{"the process's own threads account for it: GOMAXPROCS 8 above the 2 CPUs"},
+			notEv: []string{"other processes account"}},
+		{name: "contention: own threads, GOMAXPROCS above the limit", id: api.CheckCPUContention,
+			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 2, WaitRatio: 1, OtherCPUs: ptrTo(0.0), GOMAXPROCS: 8, NumCPU: 8, CPULimit: ptrTo(2.0)}},
+			want: api.StatusFail, ev: []string{"GOMAXPROCS 8, effective CPU limit 2 CPUs", "own threads account for it: GOMAXPROCS 8 above the 2 the CPU limit allows"}},
+		{name: "contention: own threads beyond the CPUs", id: api.CheckCPUContention,
+			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 2, WaitRatio: 1, OtherCPUs: ptrTo(0.1), GOMAXPROCS: 2, NumCPU: 2}},
+			want: api.StatusFail, ev: []string{"own threads account for it: they wanted 4.00 CPUs of the 2 it can get"}},
+		{name: "contention: neighbours and GOMAXPROCS", id: api.CheckCPUContention,
+			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 1, WaitRatio: 1, OtherCPUs: ptrTo(3.0), GOMAXPROCS: 8, NumCPU: 4}},
+			want: api.StatusFail, ev: []string{"other processes account for it: they took 3.00 CPUs", "GOMAXPROCS 8 above the 4 CPUs adds to it"}},
+		{name: "contention: unexplained", id: api.CheckCPUContention,
+			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 1, WaitRatio: 1, OtherCPUs: ptrTo(0.1), GOMAXPROCS: 8, NumCPU: 8}},
+			want: api.StatusFail, ev: []string{"neither other processes nor GOMAXPROCS account for it"}, notEv: []string{"context switches"}},
+		// The steady example alone on an idle 2-vCPU VM: its goroutines hand
+		// work to each other some 35,000 times a second, each wake-up
+		// waiting a few µs.
+		{name: "contention: threads waking often", id: api.CheckCPUContention,
+			f: Facts{RunQueue: &RunQueue{WaitPerSecond: 0.35, WaitRatio: 0.3, OtherCPUs: ptrTo(0.0), StealCPUs: ptrTo(0.0),
+				ContextSwitchesPerSecond: ptrTo(35_000.0), GOMAXPROCS: 2, NumCPU: 2}},
+			want: api.StatusPass, ev: []string{"35000 context switches per second, 10µs of run-queue wait each",
+				"neither other processes nor GOMAXPROCS account for it: with CPUs to spare, threads wait as they wake"}},
+		{name: "contention: others unknown", id: api.CheckCPUContention,
+			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 1, WaitRatio: 1, GOMAXPROCS: 8, NumCPU: 8}},
+			want: api.StatusFail, ev: []string{"other processes' CPU unknown, of 8 CPUs", "neither other processes nor GOMAXPROCS"}},
+		{name: "contention: threshold disabled", id: api.CheckCPUContention, f: waited(3, 1.5, 6.5),
+			th: &Thresholds{Throttle: 0.25, Contention: -1, MinSamples: 100}, want: api.StatusPass, notEv: []string{"account for it"}},
 	}
 
 	covered := map[string]map[string]bool{}
@@ -384,25 +491,38 @@ func TestChecks(t *testing.T) {
 // agent's Config says so), so a disabled threshold must not make its check
 // warn or fail.
 func TestDisabledThresholds(t *testing.T) {
-	off := Thresholds{AsyncPreempt: -1, Cgo: -1, CgoCallRate: -1, SchedLatency: -1, MinSamples: 100}
+	off := Thresholds{AsyncPreempt: -1, Cgo: -1, CgoCallRate: -1, SchedLatency: -1, Throttle: -1, Contention: -1, MinSamples: 100}
 	f := Facts{
 		Profile: &Profile{Windows: 3, Samples: 1000, CPUSeconds: 10, AsyncPreempt: 0.3, Cgo: 0.5,
 			TopPreempted: []analysis.FuncStat{{Function: "main.spin", Share: 0.3}}},
 		CgoCallsPerSecond: ptrTo(1e7),
 		Sched:             &api.Latency{Count: 100, P50: 0.1, P99: 0.5, P999: 1},
+		CgroupRead:        true, CgroupCPULimit: ptrTo(1.0), CgroupPeriods: ptrTo[int64](1000), CgroupThrottledPeriods: ptrTo[int64](900),
+		RunQueue: &RunQueue{WaitPerSecond: 5, WaitRatio: 5, GOMAXPROCS: 8, NumCPU: 2},
 	}
 	r := Run(f, off)
-	for _, id := range []string{api.CheckAsyncPreemptShare, api.CheckCgo, api.CheckSchedLatency, api.CheckHotLoops} {
+	for _, id := range []string{api.CheckAsyncPreemptShare, api.CheckCgo, api.CheckSchedLatency, api.CheckHotLoops,
+		api.CheckCPUThrottling, api.CheckCPUContention} {
 		if c := checkOf(t, r, id); c.Status != api.StatusPass {
 			t.Errorf("%s with its threshold disabled: %s %q, want pass", id, c.Status, c.Evidence)
 		}
 	}
 	// Even an idle process, with nothing above any threshold.
-	f = Facts{Profile: prof(1000), Sched: &api.Latency{Count: 100}}
+	f = Facts{Profile: prof(1000), Sched: &api.Latency{Count: 100},
+		CgroupRead: true, CgroupPeriods: ptrTo[int64](0), CgroupThrottledPeriods: ptrTo[int64](0), RunQueue: &RunQueue{}}
 	r = Run(f, off)
-	for _, id := range []string{api.CheckAsyncPreemptShare, api.CheckSchedLatency, api.CheckHotLoops} {
+	for _, id := range []string{api.CheckAsyncPreemptShare, api.CheckSchedLatency, api.CheckHotLoops, api.CheckCPUThrottling, api.CheckCPUContention} {
 		if c := checkOf(t, r, id); c.Status != api.StatusPass {
 			t.Errorf("idle, %s with its threshold disabled: %s %q, want pass", id, c.Status, c.Evidence)
+		}
+	}
+	// The titles say the threshold is off.
+	for id, want := range map[string]string{
+		api.CheckCPUThrottling: "the CPU quota does not throttle the process (under its threshold of periods) (threshold disabled)",
+		api.CheckCPUContention: "runnable threads get a CPU (run-queue wait under its threshold of the CPU they get) (threshold disabled)",
+	} {
+		if c := checkOf(t, r, id); c.Title != want {
+			t.Errorf("%s title %q, want %q", id, c.Title, want)
 		}
 	}
 }
@@ -410,11 +530,13 @@ func TestDisabledThresholds(t *testing.T) {
 // TestCustomThresholds: the checks compare with the thresholds passed, not
 // the defaults.
 func TestCustomThresholds(t *testing.T) {
-	th := Thresholds{AsyncPreempt: 0.05, Cgo: 0.5, CgoCallRate: 1000, SchedLatency: 0.1, MinSamples: 10}
+	th := Thresholds{AsyncPreempt: 0.05, Cgo: 0.5, CgoCallRate: 1000, SchedLatency: 0.1, Throttle: 0.5, Contention: 2, MinSamples: 10}
 	f := Facts{
 		Profile:           &Profile{Windows: 1, Samples: 20, CPUSeconds: 0.2, AsyncPreempt: 0.03, Cgo: 0.3},
 		CgoCallsPerSecond: ptrTo(2000.0),
 		Sched:             &api.Latency{Count: 100, P99: 0.02},
+		CgroupRead:        true, CgroupCPULimit: ptrTo(2.0), CgroupPeriods: ptrTo[int64](1000), CgroupThrottledPeriods: ptrTo[int64](300),
+		RunQueue: &RunQueue{WaitPerSecond: 1.5, WaitRatio: 1.5, OtherCPUs: ptrTo(3.0), GOMAXPROCS: 4, NumCPU: 4},
 	}
 	r := Run(f, th)
 	for id, want := range map[string]string{
@@ -422,6 +544,8 @@ func TestCustomThresholds(t *testing.T) {
 		api.CheckCgo:               api.StatusWarn, // 2,000 calls/s > 1,000
 		api.CheckSchedLatency:      api.StatusWarn, // 20 ms > 10 ms, a tenth of 100 ms
 		api.CheckHotLoops:          api.StatusPass, // 20 samples ≥ 10
+		api.CheckCPUThrottling:     api.StatusWarn, // 30 % of periods: under 50 %, above a fifth of it
+		api.CheckCPUContention:     api.StatusWarn, // 1.5× the CPU: under 2×, above half of it
 	} {
 		if c := checkOf(t, r, id); c.Status != want {
 			t.Errorf("%s: %s %q, want %s", id, c.Status, c.Evidence, want)
@@ -431,6 +555,12 @@ func TestCustomThresholds(t *testing.T) {
 		t.Errorf("title %q", c.Title)
 	}
 	if c := checkOf(t, r, api.CheckSchedLatency); c.Title != "scheduling latency p99 under 100.0ms" {
+		t.Errorf("title %q", c.Title)
+	}
+	if c := checkOf(t, r, api.CheckCPUThrottling); c.Title != "the CPU quota does not throttle the process (under 50.0% of periods)" {
+		t.Errorf("title %q", c.Title)
+	}
+	if c := checkOf(t, r, api.CheckCPUContention); c.Title != "runnable threads get a CPU (run-queue wait under 200.0% of the CPU they get)" {
 		t.Errorf("title %q", c.Title)
 	}
 	if c := checkOf(t, r, api.CheckCgo); !slices.Contains(c.Evidence, "above 1000 calls/s") {
@@ -453,10 +583,12 @@ func TestRun(t *testing.T) {
 		Locked:          &Locked{},
 		Profile:         &Profile{Windows: 6, Samples: 6000, CPUSeconds: 60, AsyncPreempt: 0.001, Cgo: 0.01},
 		Sched:           &api.Latency{Count: 500, P50: 1e-5, P99: 1e-4, P999: 2e-4},
+		CgroupPeriods:   ptrTo[int64](6000), CgroupThrottledPeriods: ptrTo[int64](0),
+		RunQueue: &RunQueue{WaitPerSecond: 0.01, WaitRatio: 0.02, GOMAXPROCS: 2, NumCPU: 8, CPULimit: ptrTo(1.5)},
 	}
 	mixed := healthy
 	mixed.GoVersion = "go1.19.8"                                                          // fail
-	mixed.CgroupPeriods, mixed.CgroupThrottledPeriods = ptrTo[int64](10), ptrTo[int64](5) // warn
+	mixed.CgroupPeriods, mixed.CgroupThrottledPeriods = ptrTo[int64](10), ptrTo[int64](5) // warn, twice: gomaxprocs and cpu_throttling
 	mixed.AsyncPreemptOff = nil                                                           // unknown
 	mixed.Locked = &Locked{Goroutines: 3}                                                 // fail: 3 > 2
 
@@ -467,7 +599,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"nothing known", Facts{}, api.Counts{Unknown: len(allChecks)}},
 		{"healthy", healthy, api.Counts{Pass: len(allChecks)}},
-		{"mixed", mixed, api.Counts{Pass: 5, Warn: 1, Fail: 2, Unknown: 1}},
+		{"mixed", mixed, api.Counts{Pass: 6, Warn: 2, Fail: 2, Unknown: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

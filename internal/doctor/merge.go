@@ -87,7 +87,8 @@ func sortedTop[K comparable](m map[K]*analysis.FuncStat, total float64, top int)
 
 // FromWindows fills the profile-based facts from an agent's window reports,
 // oldest first: the merged profile, the cgo call rate over the windows, the
-// worst window's scheduling latency, and throttling summed over them.
+// worst window's scheduling latency and run-queue wait, and throttling
+// summed over them.
 func FromWindows(f *Facts, windows []api.WindowReport, top int) {
 	if len(windows) == 0 {
 		return
@@ -96,15 +97,33 @@ func FromWindows(f *Facts, windows []api.WindowReport, top int) {
 	var calls int64
 	var callSecs float64
 	var periods, throttled int64
-	var havePeriods bool
+	var periodWindows int
+	var throttledSecs, throttledWall float64
+	var haveThrottledSecs bool
+	var runQueueWindows int
+	var runQueueWhy string
 	for i := range windows {
 		w := &windows[i]
 		reports[i] = &w.Report
+		d := w.End.Sub(w.Start).Seconds()
 		if c := w.Context.CgoCalls; c != nil {
-			if d := w.End.Sub(w.Start).Seconds(); d > 0 {
+			if d > 0 {
 				calls += *c
 				callSecs += d
 			}
+		}
+		if s := w.Context.CgroupThrottledSeconds; s != nil && d > 0 {
+			throttledSecs += *s
+			throttledWall += d
+			haveThrottledSecs = true
+		}
+		if q := runQueueOf(w.Context, d); q != nil {
+			runQueueWindows++
+			if f.RunQueue == nil || worseRunQueue(q, f.RunQueue) {
+				f.RunQueue = q
+			}
+		} else if why := w.Context.RunQueueWaitUnavailable; why != "" {
+			runQueueWhy = why // the latest reason
 		}
 		if l := w.Context.SchedLatency; l != nil && (f.Sched == nil || l.P99 > f.Sched.P99) {
 			lat := *l
@@ -113,7 +132,7 @@ func FromWindows(f *Facts, windows []api.WindowReport, top int) {
 		if w.Context.CgroupPeriods != nil && w.Context.CgroupThrottledPeriods != nil {
 			periods += *w.Context.CgroupPeriods
 			throttled += *w.Context.CgroupThrottledPeriods
-			havePeriods = true
+			periodWindows++
 		}
 	}
 	f.Profile = MergeReports(reports, top)
@@ -124,7 +143,57 @@ func FromWindows(f *Facts, windows []api.WindowReport, top int) {
 	if f.Sched != nil {
 		f.SchedFrom = fmt.Sprintf("worst window of %d", len(windows))
 	}
-	if havePeriods {
+	if periodWindows > 0 {
 		f.CgroupPeriods, f.CgroupThrottledPeriods = &periods, &throttled
+		f.CgroupFrom = fmt.Sprintf("over %d %s", periodWindows, plural(periodWindows, "window", "windows"))
 	}
+	if haveThrottledSecs {
+		v := throttledSecs / throttledWall
+		f.CgroupThrottledSecondsPerSecond = &v
+	}
+	switch {
+	case f.RunQueue != nil && runQueueWindows > 0:
+		f.RunQueue.From = fmt.Sprintf("worst window of %d", runQueueWindows)
+	case f.RunQueue == nil && runQueueWhy != "":
+		f.RunQueueUnknown = "no window read the run-queue wait: " + runQueueWhy
+	case f.RunQueue == nil:
+		f.RunQueueUnknown = "no window read the run-queue wait"
+	}
+}
+
+// runQueueOf is the run-queue wait of a window of secs seconds, or nil when
+// it has none.
+func runQueueOf(c api.Context, secs float64) *RunQueue {
+	if c.RunQueueWaitRatio == nil || c.RunQueueWaitPerSecond == nil {
+		return nil
+	}
+	q := &RunQueue{WaitPerSecond: *c.RunQueueWaitPerSecond, WaitRatio: *c.RunQueueWaitRatio,
+		GOMAXPROCS: c.GOMAXPROCS, NumCPU: c.NumCPU}
+	if v := c.OtherCPUs; v != nil {
+		other := *v
+		q.OtherCPUs = &other
+	}
+	if v := c.StealCPUs; v != nil {
+		steal := *v
+		q.StealCPUs = &steal
+	}
+	if v := c.CgroupCPULimit; v != nil {
+		limit := *v
+		q.CPULimit = &limit
+	}
+	if c.VoluntaryCtxSwitches != nil && c.InvoluntaryCtxSwitches != nil && secs > 0 {
+		cs := float64(*c.VoluntaryCtxSwitches+*c.InvoluntaryCtxSwitches) / secs
+		q.ContextSwitchesPerSecond = &cs
+	}
+	return q
+}
+
+// worseRunQueue: a wait of at least minContentionCPUs is worse than any
+// smaller one, which cannot be contention however high its ratio (a thread
+// that runs 1 ms a second and waits 2 ms for it); then the higher ratio.
+func worseRunQueue(a, b *RunQueue) bool {
+	if sa, sb := a.WaitPerSecond >= minContentionCPUs, b.WaitPerSecond >= minContentionCPUs; sa != sb {
+		return sa
+	}
+	return a.WaitRatio > b.WaitRatio
 }

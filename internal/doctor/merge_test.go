@@ -196,23 +196,31 @@ func TestFromWindows(t *testing.T) {
 	r2.TopPreempted = []analysis.FuncStat{fn("main.spin", "/src/spin.go", 10, 4)}
 	r3 := report(1, 0, 0, 0)
 	windows := []api.WindowReport{
+		// The highest run-queue ratio, but too little wait to be
+		// contention.
 		window(t0, 10, r1, api.Context{
 			CgoCalls:      ptrTo[int64](1000),
 			SchedLatency:  &api.Latency{Count: 100, P50: 1e-5, P99: 0.002, P999: 0.003},
-			CgroupPeriods: ptrTo[int64](100), CgroupThrottledPeriods: ptrTo[int64](1),
+			CgroupPeriods: ptrTo[int64](100), CgroupThrottledPeriods: ptrTo[int64](1), CgroupThrottledSeconds: ptrTo(0.1),
+			RunQueueWaitPerSecond: ptrTo(0.05), RunQueueWaitRatio: ptrTo(5.0),
 		}),
+		// The worst run-queue wait.
 		window(t0.Add(60*time.Second), 30, r2, api.Context{
 			CgoCalls:      ptrTo[int64](5000),
 			SchedLatency:  &api.Latency{Count: 200, P50: 2e-5, P99: 0.008, P999: 0.009},
-			CgroupPeriods: ptrTo[int64](100), CgroupThrottledPeriods: ptrTo[int64](4),
+			CgroupPeriods: ptrTo[int64](100), CgroupThrottledPeriods: ptrTo[int64](4), CgroupThrottledSeconds: ptrTo(0.3),
+			RunQueueWaitPerSecond: ptrTo(0.5), RunQueueWaitRatio: ptrTo(0.8), OtherCPUs: ptrTo(1.2), StealCPUs: ptrTo(0.1),
+			GOMAXPROCS: 4, NumCPU: 8, CgroupCPULimit: ptrTo(6.0),
+			VoluntaryCtxSwitches: ptrTo[int64](600_000), InvoluntaryCtxSwitches: ptrTo[int64](300_000),
 		}),
 		// No cgo count, a lower latency, half the throttling figures.
 		window(t0.Add(120*time.Second), 10, r3, api.Context{
-			SchedLatency:  &api.Latency{Count: 300, P50: 3e-5, P99: 0.004, P999: 0.02},
-			CgroupPeriods: ptrTo[int64](100),
+			SchedLatency:          &api.Latency{Count: 300, P50: 3e-5, P99: 0.004, P999: 0.02},
+			CgroupPeriods:         ptrTo[int64](100),
+			RunQueueWaitPerSecond: ptrTo(0.4), RunQueueWaitRatio: ptrTo(0.6),
 		}),
 		// No time: its calls cannot make a rate.
-		window(t0.Add(180*time.Second), 0, r3, api.Context{CgoCalls: ptrTo[int64](1_000_000)}),
+		window(t0.Add(180*time.Second), 0, r3, api.Context{CgoCalls: ptrTo[int64](1_000_000), RunQueueWaitUnavailable: "not Linux"}),
 	}
 	var f Facts
 	FromWindows(&f, windows, 1)
@@ -242,10 +250,31 @@ func TestFromWindows(t *testing.T) {
 	if f.CgroupPeriods == nil || *f.CgroupPeriods != 200 || f.CgroupThrottledPeriods == nil || *f.CgroupThrottledPeriods != 5 {
 		t.Errorf("periods %v throttled %v, want 200 and 5", f.CgroupPeriods, f.CgroupThrottledPeriods)
 	}
+	if f.CgroupFrom != "over 2 windows" {
+		t.Errorf("cgroup from %q", f.CgroupFrom)
+	}
+	// 0.4 s throttled over the 40 s of the two windows that counted it.
+	if v := f.CgroupThrottledSecondsPerSecond; v == nil || !near(*v, 0.01) {
+		t.Errorf("throttled s/s %v, want 0.01", v)
+	}
+	// The worst run-queue wait that is contention, with that window's
+	// figures.
+	want := RunQueue{WaitPerSecond: 0.5, WaitRatio: 0.8, OtherCPUs: ptrTo(1.2), StealCPUs: ptrTo(0.1),
+		ContextSwitchesPerSecond: ptrTo(30_000.0), GOMAXPROCS: 4, NumCPU: 8, CPULimit: ptrTo(6.0), From: "worst window of 3"}
+	if f.RunQueue == nil || !reflect.DeepEqual(*f.RunQueue, want) {
+		t.Errorf("run queue %+v, want %+v", f.RunQueue, want)
+	}
+	if f.RunQueueUnknown != "" {
+		t.Errorf("run queue unknown %q", f.RunQueueUnknown)
+	}
 	// The facts own their figures.
 	windows[1].Context.SchedLatency.P99 = 1
 	if f.Sched.P99 != 0.008 {
 		t.Errorf("f.Sched aliases the window's latency")
+	}
+	*windows[1].Context.OtherCPUs = 7
+	if *f.RunQueue.OtherCPUs != 1.2 {
+		t.Errorf("f.RunQueue aliases the window's other CPUs")
 	}
 	// And the checks read them.
 	rep := Run(f, DefaultThresholds)
@@ -254,6 +283,15 @@ func TestFromWindows(t *testing.T) {
 	}
 	if rep.Windows != 4 {
 		t.Errorf("report windows %d", rep.Windows)
+	}
+	if c := checkOf(t, rep, api.CheckCPUContention); c.Status != api.StatusFail ||
+		!slices.Contains(c.Evidence, "threads waited 500.0ms per second for a CPU, 0.80× the CPU they got (worst window of 3)") ||
+		!slices.Contains(c.Evidence, "30000 context switches per second, 17µs of run-queue wait each") {
+		t.Errorf("cpu_contention %s %q", c.Status, c.Evidence)
+	}
+	if c := checkOf(t, rep, api.CheckCPUThrottling); c.Status != api.StatusPass ||
+		!slices.Contains(c.Evidence, "throttled in 5 of 200 cgroup periods (2.50%) over 2 windows") {
+		t.Errorf("cpu_throttling %s %q", c.Status, c.Evidence)
 	}
 }
 
@@ -275,9 +313,29 @@ func TestFromWindowsSparse(t *testing.T) {
 	if f.Profile == nil || f.Profile.Windows != 2 {
 		t.Errorf("profile %+v", f.Profile)
 	}
-	if f.CgoCallsPerSecond != nil || f.Sched != nil || f.SchedFrom != "" || f.CgroupPeriods != nil || f.CgroupThrottledPeriods != nil {
-		t.Errorf("figures from nothing: calls/s %v sched %v %q periods %v/%v",
-			f.CgoCallsPerSecond, f.Sched, f.SchedFrom, f.CgroupThrottledPeriods, f.CgroupPeriods)
+	if f.CgoCallsPerSecond != nil || f.Sched != nil || f.SchedFrom != "" || f.CgroupPeriods != nil || f.CgroupThrottledPeriods != nil ||
+		f.CgroupThrottledSecondsPerSecond != nil || f.CgroupFrom != "" || f.RunQueue != nil {
+		t.Errorf("figures from nothing: calls/s %v sched %v %q periods %v/%v %q throttled s/s %v run queue %+v",
+			f.CgoCallsPerSecond, f.Sched, f.SchedFrom, f.CgroupThrottledPeriods, f.CgroupPeriods, f.CgroupFrom,
+			f.CgroupThrottledSecondsPerSecond, f.RunQueue)
+	}
+	if f.RunQueueUnknown != "no window read the run-queue wait" {
+		t.Errorf("run queue unknown %q", f.RunQueueUnknown)
+	}
+	// The windows' reason, the latest one; a window without a ratio (its
+	// threads got no CPU) has no figure to judge either.
+	f = Facts{}
+	FromWindows(&f, []api.WindowReport{
+		window(t0, 10, report(1, 0, 0, 0), api.Context{RunQueueWaitUnavailable: "no /proc/self/task (procfs not mounted?)"}),
+		window(t0.Add(time.Minute), 10, report(1, 0, 0, 0), api.Context{RunQueueWaitPerSecond: ptrTo(0.5)}),
+		window(t0.Add(2*time.Minute), 10, report(1, 0, 0, 0), api.Context{RunQueueWaitUnavailable: "not Linux"}),
+	}, 10)
+	if f.RunQueue != nil || f.RunQueueUnknown != "no window read the run-queue wait: not Linux" {
+		t.Errorf("run queue %+v, unknown %q", f.RunQueue, f.RunQueueUnknown)
+	}
+	if c := checkOf(t, Run(f, DefaultThresholds), api.CheckCPUContention); c.Status != api.StatusUnknown ||
+		!slices.Contains(c.Evidence, "no window read the run-queue wait: not Linux") {
+		t.Errorf("cpu_contention %s %q", c.Status, c.Evidence)
 	}
 	// Zero calls is a rate of zero, not unknown.
 	f = Facts{}
