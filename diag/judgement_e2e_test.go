@@ -69,6 +69,7 @@ func TestJudgement(t *testing.T) {
 		if n := c.logs.count("warn"); n != 0 {
 			t.Errorf("%d warning lines logged", n)
 		}
+		logVerdict(t, ws, time.Time{})
 	})
 
 	t.Run("cpu quota", func(t *testing.T) {
@@ -112,6 +113,7 @@ func TestJudgement(t *testing.T) {
 				}
 			}
 		}
+		logVerdict(t, ws, onset)
 		if n := c.logs.countKind(api.WarnThrottling); n < 2 {
 			t.Errorf("%s logged %d times over %v of throttling, want again after the %v cooldown", api.WarnThrottling, n, time.Since(onset).Round(time.Second), judgeCooldown)
 		}
@@ -148,6 +150,7 @@ func TestJudgement(t *testing.T) {
 				}
 			}
 		}
+		logVerdict(t, ws, onset)
 		if n := c.logs.countKind(api.WarnContention); n < 2 {
 			t.Errorf("%s logged %d times, want again after the %v cooldown", api.WarnContention, n, judgeCooldown)
 		}
@@ -172,6 +175,7 @@ func TestJudgement(t *testing.T) {
 				named = &warn
 			}
 		}
+		logVerdict(t, ws, time.Time{})
 		if named == nil {
 			t.Fatalf("no %s warning named the loops from the execution trace", api.WarnSchedLatency)
 		}
@@ -232,10 +236,41 @@ func TestJudgement(t *testing.T) {
 				}
 			}
 		}
+		logVerdict(t, ws, time.Time{})
 		if !found || !named {
 			t.Errorf("%s warned %v, named the call site %v; want both", api.WarnCgoCallRate, found, named)
 		}
 	})
+}
+
+// logVerdict logs, on one line, each kind raised in the windows that ended
+// after onset, with its first lead cause and function: the closing note's
+// table of runs reads it from go test -v.
+func logVerdict(t *testing.T, ws []api.WindowReport, onset time.Time) {
+	var parts []string
+	seen := map[string]bool{}
+	n := 0
+	for _, w := range ws {
+		if !w.End.After(onset) {
+			continue
+		}
+		n++
+		for _, warn := range w.Warnings {
+			if seen[warn.Kind] {
+				continue
+			}
+			seen[warn.Kind] = true
+			part := warn.Kind + " (lead " + warn.LeadCause + ")"
+			if len(warn.Functions) > 0 {
+				part += " " + warn.Functions[0]
+			}
+			parts = append(parts, part)
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"no warning"}
+	}
+	t.Logf("verdict: %s: %d windows: %s", t.Name(), n, strings.Join(parts, "; "))
 }
 
 func ordinal(n int) string {
