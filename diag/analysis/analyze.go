@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -49,9 +50,17 @@ const MaxProfileBytes = 256 << 20
 // maxDecompressed is MaxProfileBytes; tests lower it.
 var maxDecompressed int64 = MaxProfileBytes
 
-// Parse decodes a pprof profile, gzipped or not. It returns an error wrapping
-// ErrEmpty, ErrTooLarge or ErrInvalid for bad input, and never panics,
-// whatever the bytes.
+// maxGzipLayers bounds how many gzip layers Parse peels off: a profile is
+// gzipped once, or twice when something gzipped the file again. Each layer
+// holds a decompressor's window; the bound keeps a deeply nested input from
+// piling them up.
+const maxGzipLayers = 8
+
+// Parse decodes a pprof profile, gzipped or not (any number of gzip layers up
+// to maxGzipLayers, as profile.ParseData only gunzips one, without a bound).
+// The bytes decompressed, summed over every layer, are at most
+// MaxProfileBytes. It returns an error wrapping ErrEmpty, ErrTooLarge or
+// ErrInvalid for bad input, and never panics, whatever the bytes.
 func Parse(data []byte) (p *profile.Profile, err error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("analysis: %w", ErrEmpty)
@@ -61,11 +70,10 @@ func Parse(data []byte) (p *profile.Profile, err error) {
 			p, err = nil, fmt.Errorf("analysis: %w: decoder failed: %v", ErrInvalid, r)
 		}
 	}()
-	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
-		// profile.Parse would gunzip without a bound.
-		if data, err = gunzip(data, maxDecompressed); err != nil {
-			return nil, err
-		}
+	// profile.ParseData would gunzip without a bound: hand it plain bytes,
+	// which it parses as they are.
+	if data, err = gunzip(data, maxDecompressed); err != nil {
+		return nil, err
 	}
 	p, err = profile.ParseData(data)
 	if err != nil {
@@ -74,20 +82,119 @@ func Parse(data []byte) (p *profile.Profile, err error) {
 	return p, nil
 }
 
-// gunzip decompresses data, failing once the output passes limit bytes.
+func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// gunzip peels every gzip layer off data and returns the plain bytes (data
+// itself when it is not gzipped). The layers are decompressed as a stream,
+// each from the one around it, and every byte any layer produces counts
+// against one budget of limit bytes: once it is spent, gunzip fails. Only
+// the innermost layer is held in memory.
 func gunzip(data []byte, limit int64) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("analysis: %w: decompressing: %v", ErrInvalid, err)
+	if !isGzip(data) {
+		return data, nil
 	}
-	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("analysis: %w: decompressing: %v", ErrInvalid, err)
+	b := &budget{limit: limit, left: limit}
+	var r io.Reader = bytes.NewReader(data)
+	for layers := 0; ; layers++ {
+		br := bufio.NewReader(r)
+		magic, err := br.Peek(2)
+		if !isGzip(magic) {
+			if err != nil && err != io.EOF {
+				return nil, b.fail(err)
+			}
+			r = br
+			break
+		}
+		if layers == maxGzipLayers {
+			return nil, fmt.Errorf("analysis: %w: more than %d gzip layers", ErrInvalid, maxGzipLayers)
+		}
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, b.fail(err)
+		}
+		r = &budgetReader{r: zr, b: b}
 	}
-	if int64(len(out)) > limit {
-		return nil, fmt.Errorf("analysis: %w: it decompresses to more than %d MiB", ErrTooLarge, limit>>20)
+	out, err := readAll(r)
+	if err != nil {
+		return nil, b.fail(err)
 	}
 	return out, nil
+}
+
+// readAll is io.ReadAll, reading into chunks that it copies into one slice
+// only at the end: an input the budget cuts off holds at most the budget
+// (io.ReadAll's doubling slice may hold one and a half times as much, in two
+// copies).
+func readAll(r io.Reader) ([]byte, error) {
+	var chunks [][]byte
+	total, size := 0, 64<<10
+	for done := false; !done; size = min(2*size, 8<<20) {
+		chunk := make([]byte, size)
+		n := 0
+		for n < len(chunk) {
+			m, err := r.Read(chunk[n:])
+			n += m
+			if err == io.EOF {
+				done = true
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if n > 0 {
+			chunks = append(chunks, chunk[:n])
+			total += n
+		}
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
+}
+
+// budget is what the layers of a gzipped input may still decompress.
+type budget struct {
+	limit, left int64
+}
+
+// fail words an error met while decompressing: ErrTooLarge once the budget
+// is spent (a layer reading from an exhausted one may report it in its own
+// words), ErrInvalid otherwise.
+func (b *budget) fail(err error) error {
+	if b.left < 0 {
+		return fmt.Errorf("analysis: %w: it decompresses to more than %d MiB", ErrTooLarge, b.limit>>20)
+	}
+	return fmt.Errorf("analysis: %w: decompressing: %v", ErrInvalid, err)
+}
+
+var errBudgetSpent = errors.New("decompression budget spent")
+
+// budgetReader counts what r produces against b, and fails once b is spent.
+type budgetReader struct {
+	r io.Reader
+	b *budget
+}
+
+func (l *budgetReader) Read(p []byte) (int, error) {
+	if l.b.left < 0 {
+		return 0, errBudgetSpent
+	}
+	// One byte more than is left tells an input of exactly the limit from a
+	// larger one.
+	if int64(len(p)) > l.b.left+1 {
+		p = p[:l.b.left+1]
+	}
+	n, err := l.r.Read(p)
+	l.b.left -= int64(n)
+	if l.b.left < 0 {
+		return n, errBudgetSpent
+	}
+	return n, err
 }
 
 // AnalyzeBytes parses a CPU profile, gzipped or not, and analyzes it.
