@@ -68,7 +68,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "diagctl: %v\n", err)
+	// The one line of an error: it may quote a target's answer or a URL
+	// with credentials.
+	fmt.Fprintf(stderr, "diagctl: %s\n", errorText(err))
 	var ce *codedError
 	if !errors.As(err, &ce) {
 		// Not from a command's RunE: cobra rejected the command line

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Exit codes for live targets, beyond the general ones in cli.go.
@@ -50,6 +51,10 @@ func newClient(o transportOptions) *client {
 		tr.DialContext = dialContext
 	}
 	tr.ResponseHeaderTimeout = 0 // a profile's headers come after its seconds
+	// No transparent gzip: a body a target gzips anyway is one more layer
+	// that analysis.Parse peels within its one decompression budget, rather
+	// than a layer decompressed apart, with a bound of its own.
+	tr.DisableCompression = true
 	if o.insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked
 	}
@@ -58,7 +63,7 @@ func newClient(o transportOptions) *client {
 		token = os.Getenv(tokenEnv)
 	}
 	return &client{
-		http:  &http.Client{Transport: tr, Timeout: 0}, // per request, below
+		http:  &http.Client{Transport: tr, Timeout: 0, CheckRedirect: checkRedirect}, // timeout per request, below
 		token: token,
 		ua:    "diagctl/" + moduleVersion(),
 	}
@@ -83,6 +88,10 @@ func (c *client) get(ctx context.Context, base *url.URL, path string, query url.
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var re *redirectError
+		if errors.As(err, &re) {
+			return nil, nil, &codedError{exitError, fmt.Errorf("%s: %v", redactURLs(u.String()), re)}
+		}
 		return nil, nil, transportError(u.Host, timeout, err)
 	}
 	defer resp.Body.Close()
@@ -94,9 +103,77 @@ func (c *client) get(ctx context.Context, base *url.URL, path string, query url.
 		return resp, nil, &codedError{exitError, fmt.Errorf("reading the response from %s: %v (truncated?)", u.Host, err)}
 	}
 	if int64(len(body)) > limit {
-		return resp, nil, &codedError{exitError, fmt.Errorf("%s answered with more than %d MiB: not a profile", u.String(), limit>>20)}
+		return resp, nil, &codedError{exitError, fmt.Errorf("%s answered with more than %d MiB: not a profile", redactURLs(u.String()), limit>>20)}
 	}
 	return resp, body, nil
+}
+
+// maxRedirects is how many redirects a request follows, as net/http's default.
+const maxRedirects = 10
+
+// redirectError is a redirect checkRedirect refused.
+type redirectError struct {
+	to  *url.URL
+	why string
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("redirected to %s: not followed: %s", redactURLs(e.to.String()), e.why)
+}
+
+// checkRedirect is the client's redirect policy. A redirect is followed
+// within the target only: to the same scheme, host and port, or from http to
+// https on the same host. diagctl refuses the others (the request fails,
+// exit 1) rather than follow them without credentials: a redirect from https
+// to plain http would carry the bearer token in clear (net/http keeps the
+// Authorization header for the same host, whatever the scheme and port), one
+// to another host, or from a loopback target to another address, would hand
+// that host the token (net/http keeps it for a subdomain) or read another
+// process than the one named. The user can name the new URL as the target.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return &redirectError{req.URL, fmt.Sprintf("stopped after %d redirects", maxRedirects)}
+	}
+	orig, prev, to := via[0].URL, via[len(via)-1].URL, req.URL
+	switch {
+	case to.Scheme != "http" && to.Scheme != "https":
+		return &redirectError{to, "diagctl only speaks http and https"}
+	case (orig.Scheme == "https" || prev.Scheme == "https") && to.Scheme == "http":
+		return &redirectError{to, "from https to plain http, which would send the token in clear; " +
+			"give the http URL as the target if you mean it"}
+	case !strings.EqualFold(orig.Hostname(), to.Hostname()):
+		what := "another host"
+		if isLoopback(orig.Hostname()) && !isLoopback(to.Hostname()) {
+			what = "another host, off this machine"
+		}
+		return &redirectError{to, "to " + what + " than the target's, which diagctl sends no token or credentials to; " +
+			"give that URL as the target if you trust it"}
+	case portOf(orig) != portOf(to) && !(orig.Scheme == "http" && to.Scheme == "https"):
+		return &redirectError{to, "to another port than the target's, which diagctl sends no token or credentials to; " +
+			"give that URL as the target if you trust it"}
+	}
+	return nil
+}
+
+// portOf is u's port, the scheme's default if it names none.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// isLoopback reports whether host names this machine: "localhost" or a
+// loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // transportError classifies a failed request.
@@ -127,7 +204,11 @@ func isTimeout(err error) bool {
 func statusError(u string, resp *http.Response, body []byte, what string) error {
 	text := strings.TrimSpace(string(body))
 	if len(text) > 200 {
-		text = text[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut-- // not in the middle of a character
+		}
+		text = text[:cut] + "…"
 	}
 	if isHTML(resp) {
 		text = "an HTML page"

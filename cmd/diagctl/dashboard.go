@@ -106,13 +106,13 @@ func runDashboard(cmd *cobra.Command, target string, opts *dashboardOptions) err
 		if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "wrote the dashboard to standard output: %s\n", snapshotSummary(snap))
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote the dashboard to standard output: %s\n", termSafe(snapshotSummary(snap)))
 		return nil
 	}
 	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
 		return &codedError{exitError, fmt.Errorf("writing the dashboard: %v", err)}
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s; open it in a browser\n", name, snapshotSummary(snap))
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s; open it in a browser\n", termSafe(name), termSafe(snapshotSummary(snap)))
 	return nil
 }
 
@@ -122,7 +122,7 @@ func fetchSnapshot(ctx context.Context, c *client, base *url.URL, opts *dashboar
 	if opts.windows > 0 {
 		q = url.Values{"n": {strconv.Itoa(opts.windows)}}
 	}
-	u := base.String() + pathHistory
+	u := endpoint(base, pathHistory)
 	resp, body, err := c.get(ctx, base, pathHistory, q, opts.timeout, maxHistoryBytes)
 	if err != nil {
 		return nil, err
@@ -134,9 +134,9 @@ func fetchSnapshot(ctx context.Context, c *client, base *url.URL, opts *dashboar
 	case resp.StatusCode != http.StatusOK:
 		return nil, statusError(u, resp, body, "diagkit agent")
 	}
-	var hist api.History
-	if isHTML(resp) || json.Unmarshal(body, &hist) != nil || hist.WindowSchema != api.WindowSchema {
-		return nil, &codedError{exitError, fmt.Errorf("%s: not a diagkit agent's history (want %s JSON): dashboard needs the diagkit agent", u, api.WindowSchema)}
+	hist, err := decodeHistory(resp, body)
+	if err != nil {
+		return nil, &codedError{exitError, fmt.Errorf("%s: %v", u, err)}
 	}
 	if len(hist.Windows) == 0 {
 		return nil, &codedError{exitError, fmt.Errorf("%s: the agent has analyzed no window yet (the first completes one window after it starts): try again shortly", base.Host)}
@@ -149,6 +149,35 @@ func fetchSnapshot(ctx context.Context, c *client, base *url.URL, opts *dashboar
 	}
 	snap.Doctor, snap.DoctorNote, err = fetchAgentDoctor(ctx, c, base, opts.timeout)
 	return snap, err
+}
+
+// decodeHistory reads an agent's window history, range-checked.
+func decodeHistory(resp *http.Response, body []byte) (api.History, error) {
+	var hist api.History
+	if isHTML(resp) || json.Unmarshal(body, &hist) != nil || hist.WindowSchema != api.WindowSchema {
+		return api.History{}, fmt.Errorf("not a diagkit agent's history (want %s JSON): dashboard needs the diagkit agent", api.WindowSchema)
+	}
+	if err := validateHistory(body, &hist); err != nil {
+		return api.History{}, err
+	}
+	return hist, nil
+}
+
+// validateHistory range-checks every window of an agent's history, decoded
+// from body, as validateWindow does one window report.
+func validateHistory(body []byte, hist *api.History) error {
+	var raw struct {
+		Windows []json.RawMessage `json:"windows"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil || len(raw.Windows) != len(hist.Windows) {
+		return fmt.Errorf("not a valid window history")
+	}
+	for i := range hist.Windows {
+		if err := validateWindow(raw.Windows[i], &hist.Windows[i]); err != nil {
+			return fmt.Errorf("window #%d of the history: %v", hist.Windows[i].Seq, err)
+		}
+	}
+	return nil
 }
 
 // displayTarget names the agent in the file: the base URL without

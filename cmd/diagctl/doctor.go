@@ -110,7 +110,7 @@ func runDoctor(cmd *cobra.Command, target string, opts *doctorOptions) error {
 	if err != nil {
 		return err
 	}
-	rep.Target = target
+	rep.Target = redactURLs(target)
 	out := cmd.OutOrStdout()
 	if opts.output == outputJSON {
 		enc := json.NewEncoder(out)
@@ -118,8 +118,8 @@ func runDoctor(cmd *cobra.Command, target string, opts *doctorOptions) error {
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
-	} else {
-		renderDoctor(out, rep)
+	} else if err := renderDoctor(out, rep); err != nil {
+		return fmt.Errorf("writing output: %w", err)
 	}
 	switch {
 	case rep.Counts.Fail > 0:
@@ -173,7 +173,7 @@ func doctorLive(ctx context.Context, c *client, target string, opts *doctorOptio
 // note says why: doctor then checks the pprof endpoints, dashboard leaves its
 // doctor panel empty. A refused token or an unreachable target is an error.
 func fetchAgentDoctor(ctx context.Context, c *client, base *url.URL, timeout time.Duration) (*api.DoctorReport, string, error) {
-	u := base.String() + pathDoctor
+	u := endpoint(base, pathDoctor)
 	resp, body, err := c.get(ctx, base, pathDoctor, nil, timeout, maxReportBytes)
 	if err != nil {
 		return nil, "", err
@@ -187,11 +187,20 @@ func fetchAgentDoctor(ctx context.Context, c *client, base *url.URL, timeout tim
 	default:
 		return nil, "the agent's doctor report failed: " + statusError(u, resp, body, "doctor report").Error(), nil
 	}
-	var rep api.DoctorReport
-	if isHTML(resp) || json.Unmarshal(body, &rep) != nil || rep.Schema != api.DoctorSchema {
+	rep, ok := decodeAgentDoctor(resp, body)
+	if !ok {
 		return nil, "the agent's doctor answer is not a " + api.DoctorSchema + " document", nil
 	}
-	return &rep, "", nil
+	return rep, "", nil
+}
+
+// decodeAgentDoctor accepts an agent's doctor report, and nothing else.
+func decodeAgentDoctor(resp *http.Response, body []byte) (*api.DoctorReport, bool) {
+	var rep api.DoctorReport
+	if isHTML(resp) || json.Unmarshal(body, &rep) != nil || rep.Schema != api.DoctorSchema {
+		return nil, false
+	}
+	return &rep, true
 }
 
 // doctorPprof checks a plain net/http/pprof server: each endpoint it reads
@@ -210,10 +219,10 @@ func doctorPprof(ctx context.Context, c *client, base *url.URL, opts *doctorOpti
 			defer wg.Done()
 			resp, body, err := c.get(ctx, base, path, query, wait+opts.timeout, maxTextProfileBytes)
 			if err == nil && resp.StatusCode != http.StatusOK {
-				err = statusError(base.String()+path, resp, body, "pprof endpoint")
+				err = statusError(endpoint(base, path), resp, body, "pprof endpoint")
 			}
 			if err == nil && isHTML(resp) {
-				err = fmt.Errorf("%s%s: answered with an HTML page", base, path)
+				err = fmt.Errorf("%s: answered with an HTML page", endpoint(base, path))
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -232,7 +241,7 @@ func doctorPprof(ctx context.Context, c *client, base *url.URL, opts *doctorOpti
 	fetch(pathProfile, url.Values{"seconds": {strconv.Itoa(opts.seconds)}}, time.Duration(opts.seconds)*time.Second, func(body []byte) error {
 		r, err := analysis.AnalyzeBytes(body, analysis.Options{})
 		if err != nil {
-			return fmt.Errorf("%s%s: %s", base, pathProfile, describeAnalysisError(err))
+			return fmt.Errorf("%s: %s", endpoint(base, pathProfile), describeAnalysisError(err))
 		}
 		f.Profile = doctor.MergeReports([]*analysis.Report{r}, analysis.DefaultTop)
 		return nil
@@ -279,7 +288,7 @@ func doctorPprof(ctx context.Context, c *client, base *url.URL, opts *doctorOpti
 	rep := doctor.Run(f, doctor.DefaultThresholds)
 	rep.Time = time.Now()
 	for _, err := range errs {
-		fmt.Fprintf(progress, "diagctl: doctor: %v\n", err)
+		fmt.Fprintf(progress, "diagctl: doctor: %s\n", errorText(err))
 	}
 	return &rep, nil
 }
@@ -311,7 +320,10 @@ func traceFacts(f *doctor.Facts, body []byte, seconds int) error {
 	return nil
 }
 
-func renderDoctor(w io.Writer, rep *api.DoctorReport) {
+// renderDoctor prints a doctor report; what an agent wrote in it goes
+// through termSafe.
+func renderDoctor(out io.Writer, rep *api.DoctorReport) error {
+	var w bytes.Buffer
 	src := "diagkit agent"
 	switch rep.Source {
 	case doctor.SourcePprof:
@@ -319,19 +331,21 @@ func renderDoctor(w io.Writer, rep *api.DoctorReport) {
 	case doctor.SourceFile:
 		src = "a saved CPU profile: only the profile-based items apply"
 	}
-	fmt.Fprintf(w, "diagkit doctor: %s (%s", rep.Target, src)
+	fmt.Fprintf(&w, "diagkit doctor: %s (%s", termSafe(rep.Target), src)
 	if rep.Windows > 0 {
-		fmt.Fprintf(w, "; profiles: %d", rep.Windows)
+		fmt.Fprintf(&w, "; profiles: %d", rep.Windows)
 	}
-	fmt.Fprintln(w, ")")
+	fmt.Fprintln(&w, ")")
 	for _, c := range rep.Checks {
-		fmt.Fprintf(w, "\n  %-7s %s\n", strings.ToUpper(c.Status), c.Title)
+		fmt.Fprintf(&w, "\n  %-7s %s\n", termSafe(strings.ToUpper(c.Status)), termSafe(c.Title))
 		for _, e := range c.Evidence {
-			fmt.Fprintf(w, "          %s\n", e)
+			fmt.Fprintf(&w, "          %s\n", termSafe(e))
 		}
 		if c.Status == api.StatusFail || c.Status == api.StatusWarn {
-			fmt.Fprintf(w, "          → %s\n", c.Advice)
+			fmt.Fprintf(&w, "          → %s\n", termSafe(c.Advice))
 		}
 	}
-	fmt.Fprintf(w, "\n%d pass, %d warn, %d fail, %d unknown\n", rep.Counts.Pass, rep.Counts.Warn, rep.Counts.Fail, rep.Counts.Unknown)
+	fmt.Fprintf(&w, "\n%d pass, %d warn, %d fail, %d unknown\n", rep.Counts.Pass, rep.Counts.Warn, rep.Counts.Fail, rep.Counts.Unknown)
+	_, err := io.WriteString(out, termSafeText(w.String()))
+	return err
 }

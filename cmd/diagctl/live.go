@@ -57,7 +57,7 @@ func fetchLive(ctx context.Context, c *client, target string, o liveOptions, pro
 	if err != nil {
 		return nil, &codedError{exitError, err}
 	}
-	res := &liveResult{target: target, base: base.String()}
+	res := &liveResult{target: redactURLs(target), base: endpoint(base, "")}
 	if !o.fresh {
 		resp, body, err := c.get(ctx, base, pathReport, nil, o.timeout, maxReportBytes)
 		if err != nil {
@@ -65,12 +65,16 @@ func fetchLive(ctx context.Context, c *client, target string, o liveOptions, pro
 		}
 		switch resp.StatusCode {
 		case http.StatusOK:
-			if wr, ok := decodeWindow(resp, body); ok {
+			wr, ok, err := decodeWindow(resp, body)
+			if err != nil {
+				return nil, &codedError{exitError, fmt.Errorf("%s: %v", endpoint(base, pathReport), err)}
+			}
+			if ok {
 				res.source, res.window, res.report = "agent", wr, &wr.Report
 				return res, nil
 			}
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return nil, statusError(base.String()+pathReport, resp, body, "diagkit agent")
+			return nil, statusError(endpoint(base, pathReport), resp, body, "diagkit agent")
 		}
 		// 404: a plain net/http/pprof server. 503: an agent with no window
 		// yet. Either way a fresh profile answers.
@@ -84,16 +88,21 @@ func fetchLive(ctx context.Context, c *client, target string, o liveOptions, pro
 }
 
 // decodeWindow accepts an agent's window report, and nothing else that a
-// server might answer 200 with at that path.
-func decodeWindow(resp *http.Response, body []byte) (*api.WindowReport, bool) {
+// server might answer 200 with at that path: ok is false for anything else.
+// A window report whose figures are out of range (validateWindow) is an
+// error.
+func decodeWindow(resp *http.Response, body []byte) (wr *api.WindowReport, ok bool, err error) {
 	if isHTML(resp) {
-		return nil, false
+		return nil, false, nil
 	}
-	var wr api.WindowReport
-	if err := json.Unmarshal(body, &wr); err != nil || wr.WindowSchema != api.WindowSchema || wr.Schema != analysis.Schema {
-		return nil, false
+	wr = new(api.WindowReport)
+	if err := json.Unmarshal(body, wr); err != nil || wr.WindowSchema != api.WindowSchema || wr.Schema != analysis.Schema {
+		return nil, false, nil
 	}
-	return &wr, true
+	if err := validateWindow(body, wr); err != nil {
+		return nil, false, err
+	}
+	return wr, true, nil
 }
 
 // fetchProfile takes a CPU profile from the target and analyzes it.
@@ -102,7 +111,7 @@ func fetchProfile(ctx context.Context, c *client, base *url.URL, o liveOptions, 
 	stop := showProgress(progress, base.Host, o.seconds)
 	resp, body, err := c.get(ctx, base, pathProfile, url.Values{"seconds": {strconv.Itoa(o.seconds)}}, wait+o.timeout, maxProfileBytes)
 	stop()
-	u := base.String() + pathProfile
+	u := endpoint(base, pathProfile)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -72,10 +73,10 @@ func preemptShareMany(cmd *cobra.Command, targets []string, opts *preemptShareOp
 			// No progress bars: several would fight over the terminal.
 			res, err := readOne(cmd.Context(), c, t, opts, nil, nil)
 			if err != nil {
-				results[i] = manyResult{Target: t, Error: err.Error(), code: exitCodeOf(err)}
+				results[i] = manyResult{Target: redactURLs(t), Error: redactURLs(err.Error()), code: exitCodeOf(err)}
 				return
 			}
-			results[i] = manyResult{Target: t, Source: res.source, Report: res.report}
+			results[i] = manyResult{Target: redactURLs(t), Source: res.source, Report: res.report}
 		}()
 	}
 	wg.Wait()
@@ -146,7 +147,7 @@ func exitCodeOf(err error) int {
 }
 
 // renderSummary prints one line per target.
-func renderSummary(w interface{ Write([]byte) (int, error) }, rs []manyResult) error {
+func renderSummary(w io.Writer, rs []manyResult) error {
 	var b bytes.Buffer
 	rows := [][]string{{"TARGET", "SOURCE", "SAMPLES", "ASYNC_PREEMPT", "CGO", "EXTERNAL", "TOP INTERRUPTED"}}
 	var failures []manyResult
@@ -179,9 +180,9 @@ func renderSummary(w interface{ Write([]byte) (int, error) }, rs []manyResult) e
 			if !strings.Contains(msg, r.Target) {
 				msg = r.Target + ": " + msg
 			}
-			fmt.Fprintf(&b, "  %s\n", msg)
+			fmt.Fprintf(&b, "  %s\n", termSafe(redactURLs(msg)))
 		}
 	}
-	_, err := w.Write(b.Bytes())
+	_, err := io.WriteString(w, termSafeText(b.String()))
 	return err
 }

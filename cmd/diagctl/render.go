@@ -26,13 +26,14 @@ const (
 
 // renderTable prints a report as a readable table. name is the profile's name
 // as the user gave it; lists is false when the user asked for no top lists
-// (--top 0).
+// (--top 0). Every string from the report goes through termSafe: a profile's
+// function names, an agent's notes, are not to drive the terminal.
 func renderTable(w io.Writer, name string, r *analysis.Report, lists bool) error {
 	var b bytes.Buffer
 
 	// Header.
 	tw := tabwriter.NewWriter(&b, 0, 0, tablePad, ' ', 0)
-	fmt.Fprintf(tw, "Profile\t%s\n", name)
+	fmt.Fprintf(tw, "Profile\t%s\n", termSafe(name))
 	fmt.Fprintf(tw, "Samples\t%d (%d stack%s)\n", r.Samples, r.Records, plural(r.Records))
 	fmt.Fprintf(tw, "CPU time\t%s s\n", formatCPU(r.CPUSeconds))
 	fmt.Fprintf(tw, "Duration\t%s\n", formatSeconds(r.DurationSeconds))
@@ -58,7 +59,7 @@ func renderTable(w io.Writer, name string, r *analysis.Report, lists bool) error
 	if len(r.Notes) > 0 {
 		b.WriteString("\nNotes\n")
 		for _, n := range r.Notes {
-			b.WriteString(wrap(n, indentNotes+"- ", indentNotes+"  ", lineWidth))
+			b.WriteString(wrap(termSafe(n), indentNotes+"- ", indentNotes+"  ", lineWidth))
 		}
 	}
 
@@ -68,8 +69,8 @@ func renderTable(w io.Writer, name string, r *analysis.Report, lists bool) error
 	if interpretation == "" {
 		interpretation = analysis.Interpret(r)
 	}
-	b.WriteString(wrap(interpretation, "Interpretation: ", indentNotes, lineWidth))
-	_, err := w.Write(b.Bytes())
+	b.WriteString(wrap(termSafe(interpretation), "Interpretation: ", indentNotes, lineWidth))
+	_, err := io.WriteString(w, termSafeText(b.String()))
 	return err
 }
 
@@ -106,8 +107,15 @@ func renderLists(b *bytes.Buffer, r *analysis.Report) {
 }
 
 // writeTable prints rows (the first is the header) with tabwriter, the
-// columns listed in right right-aligned.
+// columns listed in right right-aligned. Every cell goes through termSafe
+// first, so that a tab, a newline or an escape sequence in one neither breaks
+// the table nor reaches the terminal.
 func writeTable(b *bytes.Buffer, rows [][]string, right ...int) {
+	for _, row := range rows {
+		for i := range row {
+			row[i] = termSafe(row[i])
+		}
+	}
 	for _, col := range right {
 		width := 0
 		for _, row := range rows {

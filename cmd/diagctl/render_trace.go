@@ -25,8 +25,8 @@ func renderTrace(w io.Writer, name string, s *tracesum.Summary, lists bool) erro
 
 	// Header.
 	tw := tabwriter.NewWriter(&b, 0, 0, tablePad, ' ', 0)
-	fmt.Fprintf(tw, "Trace\t%s\n", name)
-	fmt.Fprintf(tw, "Go\t%s (trace format go 1.%d, written by %s)\n", s.GoVersion, s.FormatVersion, orUnknown(s.GoVersions))
+	fmt.Fprintf(tw, "Trace\t%s\n", termSafe(name))
+	fmt.Fprintf(tw, "Go\t%s (trace format go 1.%d, written by %s)\n", termSafe(s.GoVersion), s.FormatVersion, termSafe(orUnknown(s.GoVersions)))
 	fmt.Fprintf(tw, "Duration\t%s\n", formatSeconds(s.DurationSeconds))
 	if s.ProcsSource == "gomaxprocs" {
 		fmt.Fprintf(tw, "Ps\t%d (GOMAXPROCS)\n", s.Procs)
@@ -133,12 +133,12 @@ func renderTrace(w io.Writer, name string, s *tracesum.Summary, lists bool) erro
 	if len(s.Notes) > 0 {
 		b.WriteString("\nNotes\n")
 		for _, n := range s.Notes {
-			b.WriteString(wrap(n, indentNotes+"- ", indentNotes+"  ", lineWidth))
+			b.WriteString(wrap(termSafe(n), indentNotes+"- ", indentNotes+"  ", lineWidth))
 		}
 	}
 	b.WriteString("\n")
-	b.WriteString(wrap(s.Interpretation, "Interpretation: ", indentNotes, lineWidth))
-	_, err := w.Write(b.Bytes())
+	b.WriteString(wrap(termSafe(s.Interpretation), "Interpretation: ", indentNotes, lineWidth))
+	_, err := io.WriteString(w, termSafeText(b.String()))
 	return err
 }
 

@@ -27,27 +27,27 @@ func renderWindow(w io.Writer, target string, wr *api.WindowReport, lists bool) 
 	} else {
 		b.WriteString("Warnings\n")
 		for _, warn := range wr.Warnings {
-			fmt.Fprintf(&b, "  %s %s above %s", warn.Kind, formatWarnValue(warn.Kind, warn.Value), formatWarnValue(warn.Kind, warn.Threshold))
+			fmt.Fprintf(&b, "  %s %s above %s", termSafe(warn.Kind), formatWarnValue(warn.Kind, warn.Value), formatWarnValue(warn.Kind, warn.Threshold))
 			if warn.LeadCause != "" {
-				fmt.Fprintf(&b, " (lead cause: %s)", warn.LeadCause)
+				fmt.Fprintf(&b, " (lead cause: %s)", termSafe(warn.LeadCause))
 			}
 			b.WriteString("\n")
 			for _, c := range warn.Causes {
-				b.WriteString(wrap(c, "    - ", "      ", lineWidth))
+				b.WriteString(wrap(termSafe(c), "    - ", "      ", lineWidth))
 			}
 			if len(warn.Functions) > 0 {
 				from := ""
 				if warn.FunctionsFrom != "" {
 					from = " (from the " + strings.ReplaceAll(warn.FunctionsFrom, "_", " ") + ")"
 				}
-				b.WriteString(wrap("functions"+from+": "+strings.Join(warn.Functions, ", "), "    ", "      ", lineWidth))
+				b.WriteString(wrap(termSafe("functions"+from+": "+strings.Join(warn.Functions, ", ")), "    ", "      ", lineWidth))
 			}
 		}
 	}
 	if len(wr.Active) > 0 {
-		fmt.Fprintf(&b, "Ongoing episodes: %s\n", strings.Join(wr.Active, ", "))
+		fmt.Fprintf(&b, "Ongoing episodes: %s\n", termSafe(strings.Join(wr.Active, ", ")))
 	}
-	_, err := w.Write(b.Bytes())
+	_, err := io.WriteString(w, termSafeText(b.String()))
 	return err
 }
 

@@ -42,13 +42,13 @@ func parseTarget(arg string) (*url.URL, error) {
 	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
 		u, err := url.Parse(arg)
 		if err != nil {
-			return nil, fmt.Errorf("%s: not a URL: %v", arg, err)
+			return nil, fmt.Errorf("%s: not a URL: %s", redactURLs(arg), redactURLs(err.Error()))
 		}
 		if u.Host == "" {
-			return nil, fmt.Errorf("%s: URL has no host", arg)
+			return nil, fmt.Errorf("%s: URL has no host", redactURLs(arg))
 		}
 		if u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("%s: give the base URL, without a query", arg)
+			return nil, fmt.Errorf("%s: give the base URL, without a query", redactURLs(arg))
 		}
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		u.Path = strings.TrimSuffix(u.Path, "/debug/pprof")

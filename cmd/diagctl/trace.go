@@ -146,10 +146,10 @@ func runTrace(cmd *cobra.Command, arg string, opts *traceOptions) error {
 		}
 		name, s, err = summarizeTraceFile(arg, cmd.InOrStdin(), sopts)
 	case opts.evidence:
-		name = arg + " (the agent's evidence trace)"
+		name = redactURLs(arg) + " (the agent's evidence trace)"
 		s, err = fetchEvidenceTrace(cmd.Context(), newClient(opts.transport), arg, opts.transport.timeout, sopts)
 	default:
-		name = fmt.Sprintf("%s (%d s trace)", arg, opts.seconds)
+		name = fmt.Sprintf("%s (%d s trace)", redactURLs(arg), opts.seconds)
 		s, err = fetchTrace(cmd.Context(), newClient(opts.transport), arg, opts.seconds, opts.transport.timeout, sopts, cmd.ErrOrStderr())
 	}
 	if err != nil {
@@ -280,7 +280,7 @@ func fetchTrace(ctx context.Context, c *client, target string, seconds int, time
 	stop := showProgress(progress, base.Host, seconds)
 	resp, body, err := c.get(ctx, base, pathTrace, url.Values{"seconds": {strconv.Itoa(seconds)}}, wait+timeout, maxTraceBytes)
 	stop()
-	u := base.String() + pathTrace
+	u := endpoint(base, pathTrace)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func fetchEvidenceTrace(ctx context.Context, c *client, target string, timeout t
 		return nil, &codedError{exitError, err}
 	}
 	resp, body, err := c.get(ctx, base, pathEvidenceTrace, nil, timeout, maxTraceBytes)
-	u := base.String() + pathEvidenceTrace
+	u := endpoint(base, pathEvidenceTrace)
 	if err != nil {
 		return nil, err
 	}

@@ -189,7 +189,7 @@ func watch(cmd *cobra.Command, target string, opts *watchOptions) error {
 		resize = tick.C
 	}
 
-	st := &watchState{target: target, interval: opts.interval, count: opts.count}
+	st := &watchState{target: redactURLs(target), interval: opts.interval, count: opts.count}
 	c := newClient(opts.live.transportOptions)
 	if err := view.render(st, watchNone, time.Now()); err != nil {
 		return watchOutputError(err)

@@ -30,11 +30,11 @@ func (v *plainView) render(st *watchState, ev watchEvent, now time.Time) error {
 		line = watchLine(st.target, st.cur)
 	case watchError:
 		line = fmt.Sprintf("%s %s error=%s exit=%d msg=%q", now.UTC().Format(time.RFC3339), st.target,
-			watchErrorClass(st.err), exitCodeOf(st.err), st.err.Error())
+			watchErrorClass(st.err), exitCodeOf(st.err), redactURLs(st.err.Error()))
 	default:
 		return nil
 	}
-	_, err := io.WriteString(v.w, line+"\n")
+	_, err := io.WriteString(v.w, termSafe(line)+"\n")
 	return err
 }
 
@@ -326,8 +326,14 @@ func watchContext(c api.Context, width int) []string {
 	return lines
 }
 
-// watchFit cuts lines to width columns and the list to height lines.
+// watchFit cuts lines to width columns and the list to height lines. The
+// lines go through termSafe first: they hold function names, causes and
+// errors from the target, and the view writes its own control sequences
+// around them.
 func watchFit(lines []string, width, height int) []string {
+	for i, l := range lines {
+		lines[i] = termSafe(l)
+	}
 	if height < 1 {
 		height = 1
 	}
