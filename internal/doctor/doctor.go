@@ -134,6 +134,9 @@ type RunQueue struct {
 	GOMAXPROCS int
 	NumCPU     int
 	CPULimit   *float64
+	// BusyGoroutines is the goroutines running and runnable at the end of
+	// that window; nil when unknown.
+	BusyGoroutines *int64
 	// From says which window it is, e.g. "worst window of 10".
 	From string
 }
@@ -710,7 +713,14 @@ func cpuContention(f Facts, th Thresholds) api.Check {
 	// other processes are blamed only when they took at least that much.
 	var excess float64
 	if q.WaitRatio > 0 && avail > 0 {
-		excess = max(0, q.WaitPerSecond/q.WaitRatio+q.WaitPerSecond-avail)
+		wanted := q.WaitPerSecond/q.WaitRatio + q.WaitPerSecond
+		// Threads started during the window are not in its run-queue
+		// sums; the goroutines busy at its end, up to GOMAXPROCS, are
+		// threads the process keeps busy all the same.
+		if q.BusyGoroutines != nil && q.GOMAXPROCS > 0 {
+			wanted = max(wanted, float64(min(int64(q.GOMAXPROCS), *q.BusyGoroutines)))
+		}
+		excess = max(0, wanted-avail)
 	}
 	above := ""
 	switch {

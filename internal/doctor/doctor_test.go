@@ -420,6 +420,12 @@ func TestChecks(t *testing.T) {
 		{name: "contention: neighbours and GOMAXPROCS", id: api.CheckCPUContention,
 			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 1, WaitRatio: 1, OtherCPUs: ptrTo(3.0), GOMAXPROCS: 8, NumCPU: 4}},
 			want: api.StatusFail, ev: []string{"other processes account for it: they took 3.00 CPUs", "GOMAXPROCS 8 above the 4 CPUs adds to it"}},
+		// Threads started during the window are missing from its sums; its
+		// 8 busy goroutines say the process keeps 8 threads busy on 2 CPUs.
+		{name: "contention: GOMAXPROCS, threads started mid-window", id: api.CheckCPUContention,
+			f: Facts{RunQueue: &RunQueue{WaitPerSecond: 1.96, WaitRatio: 7.31, OtherCPUs: ptrTo(1.5), GOMAXPROCS: 8, NumCPU: 2,
+				BusyGoroutines: ptrTo(int64(17))}},
+			want: api.StatusFail, ev: []string{"the process's own threads account for it: GOMAXPROCS 8 above the 2 CPUs"}, notEv: []string{"other processes account"}},
 		{name: "contention: unexplained", id: api.CheckCPUContention,
 			f:    Facts{RunQueue: &RunQueue{WaitPerSecond: 1, WaitRatio: 1, OtherCPUs: ptrTo(0.1), GOMAXPROCS: 8, NumCPU: 8}},
 			want: api.StatusFail, ev: []string{"neither other processes nor GOMAXPROCS account for it"}, notEv: []string{"context switches"}},

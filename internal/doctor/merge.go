@@ -181,6 +181,10 @@ func runQueueOf(c api.Context, secs float64) *RunQueue {
 		limit := *v
 		q.CPULimit = &limit
 	}
+	if c.RunningGoroutines != nil && c.RunnableGoroutines != nil {
+		busy := *c.RunningGoroutines + *c.RunnableGoroutines
+		q.BusyGoroutines = &busy
+	}
 	if c.VoluntaryCtxSwitches != nil && c.InvoluntaryCtxSwitches != nil && secs > 0 {
 		cs := float64(*c.VoluntaryCtxSwitches+*c.InvoluntaryCtxSwitches) / secs
 		q.ContextSwitchesPerSecond = &cs
