@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +32,7 @@ type Agent struct {
 	hub     *cpuhub.Hub
 	handler http.Handler
 	limiter *pprofhttp.Limiter // bounds the expensive pprof requests
+	cpuLim  *pprofhttp.Limiter // bounds /debug/pprof/profile requests
 	stopped chan struct{}      // closed by Stop: ends waiting pprof requests
 	push    *pusher            // Pyroscope push; nil when off (push.go)
 
@@ -44,7 +46,7 @@ type Agent struct {
 	stop   sync.Once
 
 	mu       sync.Mutex
-	history  []api.WindowReport // ring, oldest first once full
+	history  reportRing // the last History reports (history.go)
 	seq      uint64
 	warner   *warner
 	failures uint64 // windows that produced no report
@@ -67,11 +69,26 @@ type Agent struct {
 // Start validates cfg, starts the periodic analysis and, unless cfg.Addr is
 // AddrOff, the agent's HTTP server. It returns once the listener is bound,
 // so an address in use is reported here. Errors are prefixed "diag: ".
-func Start(cfg Config) (*Agent, error) {
-	cfg, err := cfg.withDefaults()
+//
+// One agent runs in a process at a time, since it owns the process's one
+// CPU profiler: while one runs (diag/auto's, for instance), Start returns an
+// error naming it, where it listens and who started it. Use that agent, or
+// Stop it first.
+func Start(cfg Config) (_ *Agent, err error) {
+	cfg, err = cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	a := &Agent{cfg: cfg, started: time.Now(), stopped: make(chan struct{})}
+	if err := claimProcess(a, cfg.Addr, startedBy(1)); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			releaseProcess(a)
+		}
+	}()
+	a.history.max = cfg.History
 	log := cfg.Logger
 	if log == nil {
 		if log, err = zap.NewProduction(); err != nil {
@@ -84,7 +101,7 @@ func Start(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 
-	a := &Agent{cfg: cfg, log: log, started: time.Now(), stopped: make(chan struct{})}
+	a.log = log
 	a.warner = newWarner(log, cfg.Cooldown, cfg.ResolveAfter)
 	a.hub = cpuhub.New(cpuhub.Options{OnBusy: a.onProfilerBusy})
 	if a.push, err = newPusher(cfg.Pyroscope, a.hub, log); err != nil { // starts nothing yet
@@ -105,6 +122,7 @@ func Start(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("diag: listening on %s: %w", cfg.Addr, err)
 		}
 		a.listener = ln
+		setProcessAddr(a, a.Addr())
 		a.server = newServer(a.requests.wrap(a.handler), cfg, log)
 		a.server.TLSConfig = tlsConfig
 		a.wg.Add(1)
@@ -144,12 +162,15 @@ func loadTLS(cfg Config) (*tls.Config, error) {
 	if cfg.TLSCertFile == "" {
 		return nil, nil
 	}
-	for _, f := range []struct{ field, path string }{{"TLSCertFile", cfg.TLSCertFile}, {"TLSKeyFile", cfg.TLSKeyFile}} {
-		if _, err := os.Stat(f.path); err != nil {
-			return nil, fmt.Errorf("diag: %s: %w", f.field, err)
-		}
+	certPEM, err := readTLSFile("TLSCertFile", cfg.TLSCertFile)
+	if err != nil {
+		return nil, err
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	keyPEM, err := readTLSFile("TLSKeyFile", cfg.TLSKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("diag: loading the TLS certificate %s and key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 	}
@@ -157,6 +178,52 @@ func loadTLS(cfg Config) (*tls.Config, error) {
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
 	}, nil
+}
+
+// maxTLSFile bounds a TLS certificate or key file: a PEM chain is a few
+// kilobytes.
+const maxTLSFile = 1 << 20
+
+// readTLSFile reads a PEM file for Start, which may run in an init
+// (diag/auto) and so must never block or read without bound: only a
+// regular file of at most maxTLSFile bytes is read. A FIFO would block the
+// open until a writer came, a device such as /dev/zero would read forever.
+// The file is opened non-blocking (a FIFO swapped in after the Stat does
+// not block the open either) and checked again once open.
+func readTLSFile(field, path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("diag: %s: %w", field, err)
+	}
+	notRegular := func(fi os.FileInfo) error {
+		return fmt.Errorf("diag: %s %s: not a regular file (%v): want a PEM file", field, path, fi.Mode().Type())
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|oNonblock, 0)
+	if err != nil {
+		return nil, fmt.Errorf("diag: %s: %w", field, err)
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, fmt.Errorf("diag: %s: %w", field, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi)
+	}
+	tooLarge := fmt.Errorf("diag: %s %s: larger than %d bytes: want a PEM file", field, path, maxTLSFile)
+	if fi.Size() > maxTLSFile {
+		return nil, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxTLSFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("diag: %s: %w", field, err)
+	}
+	if len(data) > maxTLSFile {
+		return nil, tooLarge
+	}
+	return data, nil
 }
 
 // Addr returns the address the agent's server listens on ("off" without
@@ -178,9 +245,14 @@ func (a *Agent) Addr() string {
 func (a *Agent) Handler() http.Handler { return a.handler }
 
 // Stop stops the periodic analysis, ends in-flight profile requests, shuts
-// the server down and waits for every goroutine the agent started. It is
-// safe to call more than once and from several goroutines.
+// the server down and waits for every goroutine the agent started; then
+// another agent may start in the process. It is safe to call more than once
+// and from several goroutines, and on a nil *Agent (what a failed Start
+// returns), which does nothing.
 func (a *Agent) Stop() {
+	if a == nil {
+		return
+	}
 	a.stop.Do(func() {
 		a.unregisterMetrics()
 		a.cancel()
@@ -200,6 +272,7 @@ func (a *Agent) Stop() {
 			}
 		}
 		a.wg.Wait()
+		releaseProcess(a)
 		a.log.Info("agent stopped")
 		_ = a.log.Sync()
 	})
@@ -210,11 +283,7 @@ func (a *Agent) Stop() {
 func (a *Agent) Latest() *api.WindowReport {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.history) == 0 {
-		return nil
-	}
-	r := a.history[len(a.history)-1]
-	return &r
+	return a.history.latest()
 }
 
 // History returns up to n recent window reports, oldest first (all kept
@@ -222,11 +291,7 @@ func (a *Agent) Latest() *api.WindowReport {
 func (a *Agent) History(n int) []api.WindowReport {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	h := a.history
-	if n > 0 && n < len(h) {
-		h = h[len(h)-n:]
-	}
-	return append([]api.WindowReport(nil), h...)
+	return a.history.last(n)
 }
 
 // run is the periodic analysis: one window every Interval, back to back when
@@ -332,9 +397,9 @@ func (a *Agent) analyzeScraped(w *cpuhub.Window, before, after procstat.Snapshot
 // that the loops are named from the goroutines found preempted.
 func (a *Agent) record(report *analysis.Report, pctx api.Context, start, end time.Time, source string) {
 	a.mu.Lock()
-	baseline := make([]float64, 0, len(a.history))
-	for _, h := range a.history {
-		if r := h.Context.InvoluntaryCtxSwitchesPerSecond; r != nil {
+	baseline := make([]float64, 0, a.history.len())
+	for i := range a.history.len() {
+		if r := a.history.at(i).Context.InvoluntaryCtxSwitchesPerSecond; r != nil {
 			baseline = append(baseline, *r)
 		}
 	}
@@ -374,11 +439,7 @@ func (a *Agent) record(report *analysis.Report, pctx api.Context, start, end tim
 			"): CPU contention is judged from involuntary context switches, weaker evidence")
 	}
 	a.warner.observe(&wr, end)
-	if len(a.history) == a.cfg.History {
-		copy(a.history, a.history[1:])
-		a.history = a.history[:len(a.history)-1]
-	}
-	a.history = append(a.history, wr)
+	a.history.push(wr)
 }
 
 // noteFailure logs a window that produced no report, at most once per

@@ -3,6 +3,7 @@ package diag
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -72,10 +73,11 @@ func burn(stop <-chan struct{}) {
 }
 
 // While periodic windows run back to back, 20 concurrent /debug/pprof/profile
-// requests of 1–5 s all succeed with CPU profiles covering what they asked
-// (MaxConcurrentProfiles raised to let all 20 in; limit_test.go tests it).
+// requests of 1–5 s all succeed with CPU profiles covering what they asked,
+// with the default bounds: CPU profiles are bounded apart
+// (MaxConcurrentCPUProfiles, default 32), not by MaxConcurrentProfiles (4).
 func TestConcurrentProfileRequestsShareTheProfiler(t *testing.T) {
-	a, _ := startAgent(t, Config{Window: time.Second, Interval: time.Second, MaxConcurrentProfiles: 20})
+	a, _ := startAgent(t, Config{Window: time.Second, Interval: time.Second})
 	stop := make(chan struct{})
 	go burn(stop)
 	defer close(stop)
@@ -406,11 +408,18 @@ func TestHistoryIsBounded(t *testing.T) {
 }
 
 func TestAddressInUse(t *testing.T) {
-	a, _ := startAgent(t, Config{})
-	_, err := Start(Config{Addr: a.Addr(), Logger: zap.NewNop()})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := Start(Config{Addr: ln.Addr().String(), Logger: zap.NewNop()})
 	if err == nil || !strings.HasPrefix(err.Error(), "diag: listening on ") {
 		t.Fatalf("err = %v, want a listen error", err)
 	}
+	a.Stop() // nil: a caller's deferred Stop after a failed Start
+	// The failed Start released the process: the next one starts.
+	startAgent(t, Config{Addr: AddrOff})
 }
 
 func TestReportBeforeFirstWindow(t *testing.T) {

@@ -30,6 +30,17 @@ const (
 	DefaultMinSamples            = 100
 	DefaultMaxProfileSeconds     = 60
 	DefaultMaxConcurrentProfiles = 4
+	// DefaultMaxConcurrentCPUProfiles is high because concurrent CPU
+	// profile requests share one profiler run (the hub): one more costs
+	// its own merged profile and encoding, not another profiler.
+	DefaultMaxConcurrentCPUProfiles = 32
+	// MaxWindow and MaxInterval bound Window and Interval. Beyond them a
+	// window's deadline would be past any useful horizon (and, near the
+	// limit of time.Duration, overflow).
+	MaxWindow   = time.Hour
+	MaxInterval = 24 * time.Hour
+	// MaxHistory bounds History.
+	MaxHistory = 100_000
 	// AddrOff in Config.Addr starts no listener: mount Agent.Handler on a
 	// mux of your own.
 	AddrOff = "off"
@@ -44,7 +55,7 @@ type Config struct {
 	// beyond loopback requires Token unless AllowUnauthenticated is set.
 	Addr string
 	// Token, if set, is required as "Authorization: Bearer <Token>" on every
-	// endpoint.
+	// endpoint (the scheme in any case: "bearer" too, as RFC 7235 has it).
 	Token string
 	// AllowUnauthenticated lets Addr be reachable from other hosts without
 	// a Token. Profiles reveal source paths, command lines and memory
@@ -60,13 +71,15 @@ type Config struct {
 	TLSCertFile string
 	TLSKeyFile  string
 
-	// Window is how long each periodic CPU profile lasts (default 10 s).
+	// Window is how long each periodic CPU profile lasts (default 10 s,
+	// 100 ms to MaxWindow, 1 h).
 	Window time.Duration
 	// Interval is how often a window starts (default 60 s: a 1/6 duty
-	// cycle). Interval equal to Window profiles continuously. Interval
-	// shorter than Window is an error.
+	// cycle; at most MaxInterval, 24 h). Interval equal to Window profiles
+	// continuously. Interval shorter than Window is an error.
 	Interval time.Duration
-	// History is how many window reports the agent keeps (default 60).
+	// History is how many window reports the agent keeps (default 60, at
+	// most MaxHistory).
 	History int
 	// Top is how many interrupted functions and cgo call sites a report
 	// lists (default 10).
@@ -122,10 +135,19 @@ type Config struct {
 	// and delta profiles (default 60).
 	MaxProfileSeconds int
 	// MaxConcurrentProfiles bounds the expensive requests served at once
-	// (default 4): those that wait for ?seconds= (profile, trace, delta
-	// profiles) and the symbol POST. One more is answered 429 Too Many
-	// Requests with Retry-After. Cheap endpoints are not limited.
+	// (default 4, at most 1000): those that wait for ?seconds= (trace,
+	// delta profiles) and the symbol POST. One more is answered 429 Too
+	// Many Requests with Retry-After. CPU profiles have their own bound,
+	// MaxConcurrentCPUProfiles; snapshots and the JSON endpoints are not
+	// limited (the metrics endpoint serves 10 at once, 503 beyond).
 	MaxConcurrentProfiles int
+	// MaxConcurrentCPUProfiles bounds the /debug/pprof/profile requests
+	// served at once (default 32, at most 1000); one more is answered 429.
+	// Concurrent requests share one profiler run, so each one more costs
+	// its own copy of the merged profile, its encoding and its analysis
+	// (about 0.3 MB of heap at the peak for 1 s; BenchmarkConcurrentCPUProfiles),
+	// not another profiler.
+	MaxConcurrentCPUProfiles int
 
 	// Pyroscope, once its ServerAddress is set, pushes the agent's CPU
 	// windows and pyroscope-go's other profiles to a Grafana Pyroscope
@@ -145,9 +167,9 @@ type Config struct {
 	MetricsRegisterer prometheus.Registerer
 }
 
-// withDefaults returns c with zero values replaced by defaults, or an error
-// naming every invalid field.
-func (c Config) withDefaults() (Config, error) {
+// validate returns c with zero values replaced by defaults, and an error
+// for every invalid field (each a *fieldError).
+func (c Config) validate() (Config, []error) {
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
 	}
@@ -196,75 +218,103 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxConcurrentProfiles == 0 {
 		c.MaxConcurrentProfiles = DefaultMaxConcurrentProfiles
 	}
+	if c.MaxConcurrentCPUProfiles == 0 {
+		c.MaxConcurrentCPUProfiles = DefaultMaxConcurrentCPUProfiles
+	}
 
 	var errs []error
-	if c.Window < 100*time.Millisecond {
-		//lint:ignore ST1005 the message starts with the exported Config field it names
-		errs = append(errs, fmt.Errorf("Window %v: want at least 100ms", c.Window))
+	bad := func(fields []string, format string, args ...any) {
+		errs = append(errs, &fieldError{fields: fields, err: fmt.Errorf(format, args...)})
+	}
+	one := func(f string) []string { return []string{f} }
+	if c.Window < 100*time.Millisecond || c.Window > MaxWindow {
+		bad(one("Window"), "Window %v: want 100ms to 1h", c.Window)
+	}
+	if c.Interval > MaxInterval {
+		bad(one("Interval"), "Interval %v: want at most 24h", c.Interval)
 	}
 	if c.Interval < c.Window {
-		//lint:ignore ST1005 the message starts with the exported Config field it names
-		errs = append(errs, fmt.Errorf("Interval %v is shorter than Window %v", c.Interval, c.Window))
+		bad([]string{"Interval", "Window"}, "Interval %v is shorter than Window %v", c.Interval, c.Window)
 	}
-	if c.History < 0 || c.History > 100_000 {
-		errs = append(errs, fmt.Errorf("History %d: want 1 to 100000", c.History))
+	if c.History < 0 || c.History > MaxHistory {
+		bad(one("History"), "History %d: want 1 to %d", c.History, MaxHistory)
 	}
 	if c.Top < 0 {
-		//lint:ignore ST1005 the message starts with the exported Config field it names
-		errs = append(errs, fmt.Errorf("Top %d: want 0 or more", c.Top))
+		bad(one("Top"), "Top %d: want 0 or more", c.Top)
 	}
 	if c.AsyncPreemptThreshold > 1 {
-		errs = append(errs, fmt.Errorf("AsyncPreemptThreshold %v: a share is at most 1", c.AsyncPreemptThreshold))
+		bad(one("AsyncPreemptThreshold"), "AsyncPreemptThreshold %v: a share is at most 1", c.AsyncPreemptThreshold)
 	}
 	if c.CgoThreshold > 1 {
-		errs = append(errs, fmt.Errorf("CgoThreshold %v: a share is at most 1", c.CgoThreshold))
+		bad(one("CgoThreshold"), "CgoThreshold %v: a share is at most 1", c.CgoThreshold)
 	}
 	if c.ThrottleThreshold > 1 {
-		errs = append(errs, fmt.Errorf("ThrottleThreshold %v: a share is at most 1", c.ThrottleThreshold))
+		bad(one("ThrottleThreshold"), "ThrottleThreshold %v: a share is at most 1", c.ThrottleThreshold)
 	}
 	if c.ContentionThreshold > 100 || math.IsNaN(c.ContentionThreshold) {
-		errs = append(errs, fmt.Errorf("ContentionThreshold %v: want a ratio of at most 100", c.ContentionThreshold))
+		bad(one("ContentionThreshold"), "ContentionThreshold %v: want a ratio of at most 100", c.ContentionThreshold)
 	}
 	if c.ResolveAfter < 1 || c.ResolveAfter > 1000 {
-		errs = append(errs, fmt.Errorf("ResolveAfter %d: want 1 to 1000", c.ResolveAfter))
+		bad(one("ResolveAfter"), "ResolveAfter %d: want 1 to 1000", c.ResolveAfter)
 	}
 	if c.MinSamples < 0 {
-		errs = append(errs, fmt.Errorf("MinSamples %d: want 1 or more", c.MinSamples))
+		bad(one("MinSamples"), "MinSamples %d: want 1 or more", c.MinSamples)
 	}
 	if c.Cooldown < 0 {
-		//lint:ignore ST1005 the message starts with the exported Config field it names
-		errs = append(errs, fmt.Errorf("Cooldown %v: want 0 or more", c.Cooldown))
+		bad(one("Cooldown"), "Cooldown %v: want 0 or more", c.Cooldown)
 	}
 	if c.MaxProfileSeconds < 1 || c.MaxProfileSeconds > 3600 {
-		errs = append(errs, fmt.Errorf("MaxProfileSeconds %d: want 1 to 3600", c.MaxProfileSeconds))
+		bad(one("MaxProfileSeconds"), "MaxProfileSeconds %d: want 1 to 3600", c.MaxProfileSeconds)
 	}
 	if c.MaxConcurrentProfiles < 1 || c.MaxConcurrentProfiles > 1000 {
-		errs = append(errs, fmt.Errorf("MaxConcurrentProfiles %d: want 1 to 1000", c.MaxConcurrentProfiles))
+		bad(one("MaxConcurrentProfiles"), "MaxConcurrentProfiles %d: want 1 to 1000", c.MaxConcurrentProfiles)
 	}
+	if c.MaxConcurrentCPUProfiles < 1 || c.MaxConcurrentCPUProfiles > 1000 {
+		bad(one("MaxConcurrentCPUProfiles"), "MaxConcurrentCPUProfiles %d: want 1 to 1000", c.MaxConcurrentCPUProfiles)
+	}
+	tls := []string{"TLSCertFile", "TLSKeyFile"}
 	switch {
 	case (c.TLSCertFile == "") != (c.TLSKeyFile == ""):
-		errs = append(errs, errors.New("TLSCertFile and TLSKeyFile: set both or neither"))
+		bad(tls, "TLSCertFile and TLSKeyFile: set both or neither")
 	case c.TLSCertFile != "" && c.Addr == AddrOff:
-		errs = append(errs, errors.New("TLSCertFile and TLSKeyFile apply to the agent's own server, and Addr is off"))
+		bad(append(tls, "Addr"), "TLSCertFile and TLSKeyFile apply to the agent's own server, and Addr is off")
 	}
 	if c.Addr != AddrOff {
 		host, _, err := net.SplitHostPort(c.Addr)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("Addr %q: %v", c.Addr, err))
+			bad(one("Addr"), "Addr %q: %v", c.Addr, err)
 		case !isLoopback(host) && c.Token == "" && !c.AllowUnauthenticated:
-			errs = append(errs, fmt.Errorf("Addr %q is reachable beyond loopback: set a Token "+
-				"(or AllowUnauthenticated if something in front of the agent authenticates)", c.Addr))
+			bad([]string{"Addr", "Token", "AllowUnauthenticated"}, "Addr %q is reachable beyond loopback: set a Token "+
+				"(or AllowUnauthenticated if something in front of the agent authenticates)", c.Addr)
 		}
 	}
 	var pushErrs []error
 	c.Pyroscope, pushErrs = c.Pyroscope.withDefaults()
 	errs = append(errs, pushErrs...)
+	return c, errs
+}
+
+// withDefaults returns c with zero values replaced by defaults, or an error
+// naming every invalid field.
+func (c Config) withDefaults() (Config, error) {
+	c, errs := c.validate()
 	if len(errs) > 0 {
 		return c, fmt.Errorf("diag: invalid config: %w", errors.Join(errs...))
 	}
 	return c, nil
 }
+
+// fieldError is one invalid setting: its message names the Config field,
+// and fields lists every field it concerns, the one to change first, so
+// that ConfigFromEnv can name their variables.
+type fieldError struct {
+	fields []string
+	err    error
+}
+
+func (e *fieldError) Error() string { return e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
 
 // isLoopback reports whether a listen host only accepts local connections.
 // An empty host ("" in ":6060") listens on every interface.

@@ -34,7 +34,11 @@ func TestConfigInvalid(t *testing.T) {
 		want string
 	}{
 		{"interval shorter than window", Config{Window: 10 * time.Second, Interval: 5 * time.Second}, "Interval 5s is shorter than Window 10s"},
-		{"tiny window", Config{Window: time.Millisecond}, "want at least 100ms"},
+		{"tiny window", Config{Window: time.Millisecond}, "Window 1ms: want 100ms to 1h"},
+		{"huge window", Config{Window: 2562047 * time.Hour}, "Window 2562047h0m0s: want 100ms to 1h"},
+		{"huge interval", Config{Interval: 25 * time.Hour}, "Interval 25h0m0s: want at most 24h"},
+		{"huge history", Config{History: MaxHistory + 1}, "History 100001: want 1 to 100000"},
+		{"negative concurrent CPU profiles", Config{MaxConcurrentCPUProfiles: -1}, "MaxConcurrentCPUProfiles -1"},
 		{"share above 1", Config{AsyncPreemptThreshold: 2}, "a share is at most 1"},
 		{"bad addr", Config{Addr: "nope"}, `Addr "nope"`},
 		{"all interfaces without token", Config{Addr: ":6060"}, "reachable beyond loopback: set a Token"},
@@ -136,9 +140,78 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
+// ConfigFromEnv reports every bad variable at once: those that do not parse
+// and those Start's validation refuses (out of range, or not going
+// together), each named by its variable, so that one restart fixes them all.
+func TestConfigFromEnvReportsEveryBadVariableAtOnce(t *testing.T) {
+	env := func(kv ...string) func(string) (string, bool) {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	_, _, err := ConfigFromEnv(env("DIAGKIT_WINDOW", "-1s", "DIAGKIT_HISTORY", "10000000", "DIAGKIT_MAX_PROFILE_SECONDS", "5000"))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		`DIAGKIT_WINDOW="-1s": want a positive duration`,
+		`DIAGKIT_HISTORY="10000000": History 10000000: want 1 to 100000`,
+		`DIAGKIT_MAX_PROFILE_SECONDS="5000": MaxProfileSeconds 5000: want 1 to 3600`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "diag: invalid environment: ") || strings.Count(err.Error(), "\n") != 2 {
+		t.Errorf("error %q: want the prefix and three lines", err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string // in the error; "" for none
+		not  string // never in the error
+	}{
+		// The deadline of a window this long overflowed: every window
+		// failed as "busy", with Retry-After: 9223369201.
+		{"huge window", []string{"DIAGKIT_WINDOW", "2562047h"}, `DIAGKIT_WINDOW="2562047h": Window 2562047h0m0s: want 100ms to 1h`, ""},
+		{"huge interval", []string{"DIAGKIT_INTERVAL", "2562047h"}, `DIAGKIT_INTERVAL="2562047h": Interval 2562047h0m0s: want at most 24h`, ""},
+		{"longest window", []string{"DIAGKIT_WINDOW", "1h", "DIAGKIT_INTERVAL", "24h"}, "", ""},
+		{"interval shorter", []string{"DIAGKIT_WINDOW", "10s", "DIAGKIT_INTERVAL", "5s"},
+			`DIAGKIT_INTERVAL="5s", DIAGKIT_WINDOW="10s": Interval 5s is shorter than Window 10s`, ""},
+		// Judged on the default window, Interval would be "shorter than
+		// Window 10s": the window's own error is enough.
+		{"interval beside a bad window", []string{"DIAGKIT_WINDOW", "ten", "DIAGKIT_INTERVAL", "5s"}, `DIAGKIT_WINDOW="ten"`, "shorter than"},
+		{"cert without key", []string{"DIAGKIT_TLS_CERT", "/etc/c.pem"}, `DIAGKIT_TLS_CERT="/etc/c.pem": TLSCertFile and TLSKeyFile: set both or neither`, ""},
+		{"public address", []string{"DIAGKIT_ADDR", "0.0.0.0:6060"}, `DIAGKIT_ADDR="0.0.0.0:6060": Addr "0.0.0.0:6060" is reachable beyond loopback`, ""},
+		{"CPU profiles", []string{"DIAGKIT_MAX_CONCURRENT_CPU_PROFILES", "5000"}, `DIAGKIT_MAX_CONCURRENT_CPU_PROFILES="5000": MaxConcurrentCPUProfiles 5000: want 1 to 1000`, ""},
+		{"pyroscope query", []string{"DIAGKIT_PYROSCOPE_URL", "http://host/?apikey=SECRET"}, `DIAGKIT_PYROSCOPE_URL="http://host/?(redacted)": Pyroscope.ServerAddress`, "SECRET"},
+		{"pyroscope user", []string{"DIAGKIT_PYROSCOPE_URL", "ftp://alice:SECRET@host/"}, `DIAGKIT_PYROSCOPE_URL="ftp://(redacted)@host/"`, "alice"},
+		{"half basic auth", []string{"DIAGKIT_PYROSCOPE_URL", "http://host", "DIAGKIT_PYROSCOPE_PASSWORD", "SECRET"},
+			`DIAGKIT_PYROSCOPE_PASSWORD=(redacted): Pyroscope.BasicAuthUser and BasicAuthPassword`, "SECRET"},
+	} {
+		cfg, _, err := ConfigFromEnv(env(tc.env...))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want == "":
+			if _, err := cfg.withDefaults(); err != nil {
+				t.Errorf("%s: accepted from the environment, refused by Start: %v", tc.name, err)
+			}
+		case err == nil || !strings.Contains(err.Error(), tc.want):
+			t.Errorf("%s: err = %v\nwant it to contain %s", tc.name, err, tc.want)
+		case tc.not != "" && strings.Contains(err.Error(), tc.not):
+			t.Errorf("%s: err = %v, shows %q", tc.name, err, tc.not)
+		}
+	}
+}
+
 // FuzzConfigFromEnv: whatever the variables hold, ConfigFromEnv does not
-// panic, and a configuration it accepts either validates or is rejected with
-// a clear error by Start's validation, never silently changed.
+// panic, and a configuration it accepts passes Start's validation: one
+// restart shows every error. Seeds are in testdata/fuzz/FuzzConfigFromEnv
+// too.
 func FuzzConfigFromEnv(f *testing.F) {
 	f.Add("DIAGKIT_WINDOW", "10s")
 	f.Add("DIAGKIT_PREEMPT_THRESHOLD", "1%")
@@ -168,11 +241,12 @@ func FuzzConfigFromEnv(f *testing.F) {
 		}
 		full, err := cfg.withDefaults()
 		if err != nil {
-			return
+			t.Fatalf("%s=%q accepted by ConfigFromEnv, refused by Start: %v", name, value, err)
 		}
 		if full.AsyncPreemptThreshold > 1 || full.CgoThreshold > 1 || full.ThrottleThreshold > 1 || full.ContentionThreshold > 100 ||
 			math.IsNaN(full.ContentionThreshold) || full.ResolveAfter < 1 ||
-			full.Window <= 0 || full.Interval < full.Window || full.History <= 0 {
+			full.Window <= 0 || full.Window > MaxWindow || full.Interval < full.Window || full.Interval > MaxInterval ||
+			full.History <= 0 || full.History > MaxHistory {
 			t.Fatalf("accepted an impossible config: %+v", full)
 		}
 	})

@@ -27,7 +27,8 @@
 //
 // # Endpoints
 //
-// The agent listens on 127.0.0.1:6060 by default (Config.Addr). To serve on
+// The agent listens on 127.0.0.1:6060 by default (Config.Addr). Every
+// redirect it answers is relative, so it works under a prefix. To serve on
 // your own mux instead, set Addr to AddrOff and mount Agent.Handler, under a
 // prefix if net/http/pprof already owns /debug/pprof/ on that mux:
 //
@@ -71,15 +72,23 @@
 // stops when the client goes away.
 //
 // At most Config.MaxConcurrentProfiles (default 4) expensive requests are
-// served at once: profile, trace, delta profiles (anything that waits for
-// seconds) and the symbol POST. One more is answered at once with 429 Too
-// Many Requests and Retry-After, never queued; the index, snapshots, cmdline
-// and the JSON and metrics endpoints are not limited. A request gives its
+// served at once: trace, delta profiles (anything else that waits for
+// seconds) and the symbol POST; and at most Config.MaxConcurrentCPUProfiles
+// (default 32) CPU profiles, which share one profiler run. One more is
+// answered at once with 429 Too Many Requests and Retry-After, never
+// queued. The metrics endpoint serves 10 requests at once (503 beyond); the
+// index, snapshots, cmdline and the other JSON endpoints are not limited,
+// and the history is streamed a few reports at a time. A request gives its
 // slot back when it ends, when its client goes away, or on Stop, which ends
-// every such wait (503 for a profile or delta cut short; a trace sends what
-// it traced). Status.ProfilesInFlight and ProfilesRejected count them. When something outside diagkit holds the
-// CPU profiler, profile answers 503 with Retry-After and the agent logs the
-// state once, not per retry.
+// every such wait (503 for a profile or delta cut short, and for one asked
+// for after Stop; a trace sends what it traced). Status.ProfilesInFlight,
+// ProfilesRejected, CPUProfilesInFlight and CPUProfilesRejected count them.
+// When something outside diagkit holds the CPU profiler, profile answers
+// 503 with Retry-After and the agent logs the state once, not per retry.
+//
+// One agent runs in a process at a time: it owns the process's CPU
+// profiler. While one runs, Start returns an error naming it (where it
+// listens, who started it); use it or Stop it first.
 //
 // # Metrics
 //

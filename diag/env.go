@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,8 @@ var EnvVars = []EnvVar{
 	{"DIAGKIT_MIN_SAMPLES", "MinSamples", "100", "CPU samples a window needs before its shares can warn", setInt(func(c *Config) *int { return &c.MinSamples })},
 	{"DIAGKIT_COOLDOWN", "Cooldown", "10m", "quiet time after a warning while the problem lasts", setDuration(func(c *Config) *time.Duration { return &c.Cooldown })},
 	{"DIAGKIT_MAX_PROFILE_SECONDS", "MaxProfileSeconds", "60", "upper bound for ?seconds= on profile endpoints", setInt(func(c *Config) *int { return &c.MaxProfileSeconds })},
-	{"DIAGKIT_MAX_CONCURRENT_PROFILES", "MaxConcurrentProfiles", "4", "expensive requests (profile, trace, deltas, symbol POST) at once; more get 429", setInt(func(c *Config) *int { return &c.MaxConcurrentProfiles })},
+	{"DIAGKIT_MAX_CONCURRENT_PROFILES", "MaxConcurrentProfiles", "4", "expensive requests (trace, deltas, symbol POST) at once; more get 429", setInt(func(c *Config) *int { return &c.MaxConcurrentProfiles })},
+	{"DIAGKIT_MAX_CONCURRENT_CPU_PROFILES", "MaxConcurrentCPUProfiles", "32", "CPU profile requests at once (they share one profiler run); more get 429", setInt(func(c *Config) *int { return &c.MaxConcurrentCPUProfiles })},
 	// Pyroscope push (push.go).
 	{"DIAGKIT_PYROSCOPE_URL", "Pyroscope.ServerAddress", "http://pyroscope:4040", "push profiles to this Pyroscope server (unset: no push)", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.ServerAddress })},
 	{"DIAGKIT_PYROSCOPE_APP", "Pyroscope.ApplicationName", "checkout", "application name in Pyroscope (default: the executable's name)", setPyroscopeString(func(c *Config) *string { return &c.Pyroscope.ApplicationName })},
@@ -57,11 +59,23 @@ var EnvVars = []EnvVar{
 
 // ConfigFromEnv builds a Config from environment variables (see EnvVars);
 // lookup is usually os.LookupEnv. Unset or empty variables keep the default.
-// disabled reports DIAGKIT_DISABLE. Every invalid value is named in the error
-// and nothing is guessed: with an error, do not start the agent.
+// disabled reports DIAGKIT_DISABLE. The Config is validated as Start
+// validates it, and every invalid value, unparsable or out of range, is
+// named by its variable in one error; nothing is guessed: with an error, do
+// not start the agent. A Config returned without an error passes Start's
+// validation. Secret values (the token, the Pyroscope password, the user
+// info and query of the Pyroscope URL) are never quoted.
 func ConfigFromEnv(lookup func(string) (string, bool)) (cfg Config, disabled bool, err error) {
-	var errs []error
-	for _, ev := range EnvVars {
+	type envErr struct {
+		order int // position of the first variable named, for the order of the message
+		err   error
+	}
+	var errs []envErr
+	values := map[string]string{} // field -> value, for the variables set
+	failed := map[string]bool{}   // fields whose variable did not parse
+	vars := map[string]int{}      // field -> index in EnvVars
+	for i, ev := range EnvVars {
+		vars[ev.Field] = i
 		v, ok := lookup(ev.Name)
 		v = strings.TrimSpace(v)
 		if !ok || v == "" {
@@ -70,19 +84,67 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (cfg Config, disabled boo
 		if ev.set == nil { // DIAGKIT_DISABLE
 			b, perr := parseBool(v)
 			if perr != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", ev.Name, v, perr))
+				errs = append(errs, envErr{i, fmt.Errorf("%s=%s: %v", ev.Name, quoteEnv(ev.Name, v), perr)})
 			}
 			disabled = b
 			continue
 		}
+		values[ev.Field] = v
 		if serr := ev.set(&cfg, v); serr != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %v", ev.Name, v, serr))
+			failed[ev.Field] = true
+			errs = append(errs, envErr{i, fmt.Errorf("%s=%s: %v", ev.Name, quoteEnv(ev.Name, v), serr)})
 		}
 	}
+	// The second pass, Start's validation, on what parsed: the values out
+	// of range, and those that do not go together.
+	_, verrs := cfg.validate()
+	for _, verr := range verrs {
+		fields := []string(nil)
+		var fe *fieldError
+		if errors.As(verr, &fe) {
+			fields = fe.fields
+		}
+		if slices.ContainsFunc(fields, func(f string) bool { return failed[f] }) {
+			continue // judged on a default that stands for a value already reported
+		}
+		var names []string
+		order := len(EnvVars)
+		for _, f := range fields {
+			if i, ok := vars[f]; ok {
+				if v, set := values[f]; set {
+					names = append(names, EnvVars[i].Name+"="+quoteEnv(EnvVars[i].Name, v))
+					order = min(order, i)
+				}
+			}
+		}
+		msg := verr.Error()
+		if len(names) > 0 {
+			msg = strings.Join(names, ", ") + ": " + msg
+		}
+		errs = append(errs, envErr{order, errors.New(msg)})
+	}
 	if len(errs) > 0 {
-		return Config{}, disabled, fmt.Errorf("diag: invalid environment: %w", errors.Join(errs...))
+		slices.SortStableFunc(errs, func(a, b envErr) int { return a.order - b.order })
+		joined := make([]error, len(errs))
+		for i, e := range errs {
+			joined[i] = e.err
+		}
+		return Config{}, disabled, fmt.Errorf("diag: invalid environment: %w", errors.Join(joined...))
 	}
 	return cfg, disabled, nil
+}
+
+// quoteEnv quotes a variable's value for an error message, but for secrets:
+// the token and the password are never shown, and the Pyroscope URL is shown
+// without its user info and query.
+func quoteEnv(name, v string) string {
+	switch name {
+	case "DIAGKIT_TOKEN", "DIAGKIT_PYROSCOPE_PASSWORD":
+		return "(redacted)"
+	case "DIAGKIT_PYROSCOPE_URL":
+		return strconv.Quote(redactURL(v))
+	}
+	return strconv.Quote(v)
 }
 
 func parseBool(v string) (bool, error) {

@@ -16,7 +16,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/diagkit/diagkit/diag/api"
 	"github.com/diagkit/diagkit/diag/internal/cpuhub"
 	"github.com/diagkit/diagkit/diag/internal/pprofhttp"
 	"github.com/diagkit/diagkit/diag/internal/procstat"
@@ -33,7 +32,7 @@ const (
 )
 
 // maxHistoryQuery bounds ?n= on the history endpoint.
-const maxHistoryQuery = 100_000
+const maxHistoryQuery = MaxHistory
 
 func (a *Agent) newHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -41,13 +40,21 @@ func (a *Agent) newHandler() http.Handler {
 	// for seconds (that takes parsing each endpoint's parameters); its 429
 	// goes through pprofhttp's one error path, like every pprof error.
 	a.limiter = pprofhttp.NewLimiter(a.cfg.MaxConcurrentProfiles)
-	pprofHandler := pprofhttp.Handler(pprofhttp.Options{
+	// CPU profiles are bounded apart: concurrent ones share one profiler
+	// run, which is what the hub is for, so many can be served at once.
+	a.cpuLim = pprofhttp.NewCPULimiter(a.cfg.MaxConcurrentCPUProfiles)
+	pprofHandler := http.StripPrefix("/debug/pprof", pprofhttp.Handler(pprofhttp.Options{
 		CPU:        a.cpuProfile,
 		MaxSeconds: a.cfg.MaxProfileSeconds,
 		Limiter:    a.limiter,
+		CPULimiter: a.cpuLim,
 		Done:       a.stopped,
-	})
-	mux.Handle(PathPprof, http.StripPrefix("/debug/pprof", pprofHandler))
+	}))
+	mux.Handle(PathPprof, pprofHandler)
+	// /debug/pprof itself too: pprofhttp redirects it to the index with a
+	// relative Location; ServeMux's own redirect is absolute and would drop
+	// the prefix the handler may be mounted under.
+	mux.Handle(strings.TrimSuffix(PathPprof, "/"), pprofHandler)
 	mux.HandleFunc(PathReport, a.serveReport)
 	mux.HandleFunc(PathHistory, a.serveHistory)
 	mux.HandleFunc(PathStatus, a.serveStatus)
@@ -56,7 +63,7 @@ func (a *Agent) newHandler() http.Handler {
 	mux.HandleFunc(PathEvidenceTrace, a.serveEvidenceTrace)
 	mux.Handle(PathMetrics, a.metricsHandler())
 	a.mountDashboard(mux) // PathDashboard (dashboard.go)
-	var h http.Handler = mux
+	var h http.Handler = cleanPaths(mux)
 	if a.cfg.Token != "" {
 		h = requireToken(a.cfg.Token, h)
 	}
@@ -129,9 +136,9 @@ func (w serverLogWriter) Write(p []byte) (int, error) {
 // the dashboard's paths, HTTP Basic credentials whose password is the token
 // too (dashboard.go).
 func requireToken(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !equalSecret(r.Header.Get("Authorization"), want) {
+		if !bearerToken(r.Header.Get("Authorization"), want) {
 			switch basicToken(r, token) {
 			case basicOK:
 			case basicCrossSite:
@@ -144,6 +151,17 @@ func requireToken(token string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearerToken reports whether an Authorization header carries the bearer
+// token want. The scheme is case-insensitive, as RFC 7235 has it ("bearer",
+// "BEARER"), and one or more spaces follow it; the token is compared in
+// constant time.
+func bearerToken(header string, want []byte) bool {
+	scheme, cred, _ := strings.Cut(header, " ")
+	isBearer := strings.EqualFold(scheme, "Bearer")
+	match := equalSecret(strings.TrimLeft(cred, " "), want) // whatever the scheme, to take the same time
+	return isBearer && match
 }
 
 // equalSecret compares a secret in time that depends on neither its content
@@ -167,20 +185,6 @@ func (a *Agent) serveReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	serveJSON(w, latest)
-}
-
-// serveHistory serves recent window reports, oldest first; ?n= limits how
-// many. Mounted at PathHistory.
-func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request) {
-	if !allowGet(w, r) {
-		return
-	}
-	n, err := parseHistoryN(r.URL.Query().Get("n"))
-	if err != nil {
-		serveError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	serveJSON(w, api.History{WindowSchema: api.WindowSchema, Windows: a.History(n)})
 }
 
 // parseHistoryN parses the history endpoint's ?n=: empty means all.
@@ -217,11 +221,15 @@ type Status struct {
 	PushSent    uint64 `json:"push_sent"`
 	PushErrors  uint64 `json:"push_errors"`
 	PushDropped uint64 `json:"push_dropped"`
-	// ProfilesInFlight is how many expensive pprof requests (profile,
-	// trace, delta profiles, symbol POST) are being served;
-	// ProfilesRejected counts those answered 429 (MaxConcurrentProfiles).
+	// ProfilesInFlight is how many expensive pprof requests (trace, delta
+	// profiles, symbol POST) are being served; ProfilesRejected counts
+	// those answered 429 (MaxConcurrentProfiles).
 	ProfilesInFlight int    `json:"profiles_in_flight"`
 	ProfilesRejected uint64 `json:"profiles_rejected"`
+	// CPUProfilesInFlight and CPUProfilesRejected count the same for
+	// /debug/pprof/profile (MaxConcurrentCPUProfiles).
+	CPUProfilesInFlight int    `json:"cpu_profiles_in_flight"`
+	CPUProfilesRejected uint64 `json:"cpu_profiles_rejected"`
 }
 
 func (a *Agent) serveDoctor(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +270,9 @@ func (a *Agent) Status() Status {
 		PushDropped:      ps.Dropped,
 		ProfilesInFlight: a.limiter.InFlight(),
 		ProfilesRejected: a.limiter.Rejected(),
+
+		CPUProfilesInFlight: a.cpuLim.InFlight(),
+		CPUProfilesRejected: a.cpuLim.Rejected(),
 	}
 }
 

@@ -11,13 +11,14 @@ import (
 )
 
 // waitProfilesInFlight waits until Status reports n expensive requests in
-// flight, failing after 10 s.
+// flight, CPU profiles included, failing after 10 s.
 func waitProfilesInFlight(t *testing.T, a *Agent, n int) {
 	t.Helper()
+	inFlight := func() int { st := a.Status(); return st.ProfilesInFlight + st.CPUProfilesInFlight }
 	deadline := time.Now().Add(10 * time.Second)
-	for a.Status().ProfilesInFlight != n {
+	for inFlight() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("profiles in flight: %d, want %d", a.Status().ProfilesInFlight, n)
+			t.Fatalf("profiles in flight: %d, want %d", inFlight(), n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -45,12 +46,12 @@ func TestMaxConcurrentProfilesAnswers429(t *testing.T) {
 	a, _ := startAgent(t, Config{MaxConcurrentProfiles: 2})
 	base := "http://" + a.Addr()
 
-	first := getInBackground(context.Background(), base+"/debug/pprof/profile?seconds=2")
+	first := getInBackground(context.Background(), base+"/debug/pprof/heap?seconds=2")
 	second := getInBackground(context.Background(), base+"/debug/pprof/allocs?seconds=2")
 	waitProfilesInFlight(t, a, 2)
 
 	start := time.Now()
-	req, _ := http.NewRequest("GET", base+"/debug/pprof/profile?seconds=1", nil)
+	req, _ := http.NewRequest("GET", base+"/debug/pprof/mutex?seconds=1", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -66,8 +67,9 @@ func TestMaxConcurrentProfilesAnswers429(t *testing.T) {
 	if resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "at most 2 at once") {
 		t.Errorf("429 headers %v body %q: want Retry-After and the limit", resp.Header, body)
 	}
-	// Cheap endpoints are not limited.
-	for _, path := range []string{PathStatus, PathMetrics, PathHistory, PathPprof, "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1"} {
+	// Cheap endpoints are not limited, nor CPU profiles by this bound.
+	for _, path := range []string{PathStatus, PathMetrics, PathHistory, PathPprof, "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1",
+		"/debug/pprof/profile?seconds=1"} {
 		if status, body := get(t, base+path); status != 200 {
 			t.Errorf("GET %s with the limit reached: %d %s", path, status, body)
 		}
@@ -79,11 +81,37 @@ func TestMaxConcurrentProfilesAnswers429(t *testing.T) {
 		}
 	}
 	waitProfilesInFlight(t, a, 0)
-	if status, body := get(t, base+"/debug/pprof/profile?seconds=1"); status != 200 {
+	if status, body := get(t, base+"/debug/pprof/mutex?seconds=1"); status != 200 {
 		t.Errorf("after the first two finished: status %d: %s", status, body)
 	}
-	if st := a.Status(); st.ProfilesRejected != 1 {
-		t.Errorf("ProfilesRejected = %d, want 1", st.ProfilesRejected)
+	if st := a.Status(); st.ProfilesRejected != 1 || st.CPUProfilesRejected != 0 {
+		t.Errorf("ProfilesRejected = %d, CPUProfilesRejected = %d, want 1 and 0", st.ProfilesRejected, st.CPUProfilesRejected)
+	}
+}
+
+// CPU profiles have a bound of their own, MaxConcurrentCPUProfiles.
+func TestMaxConcurrentCPUProfilesAnswers429(t *testing.T) {
+	a, _ := startAgent(t, Config{MaxConcurrentCPUProfiles: 2, MaxConcurrentProfiles: 1})
+	base := "http://" + a.Addr()
+	first := getInBackground(context.Background(), base+"/debug/pprof/profile?seconds=2")
+	second := getInBackground(context.Background(), base+"/debug/pprof/profile?seconds=2")
+	waitProfilesInFlight(t, a, 2)
+
+	status, body := get(t, base+"/debug/pprof/profile?seconds=1")
+	if status != http.StatusTooManyRequests || !strings.Contains(string(body), "CPU profile requests: at most 2 at once") {
+		t.Fatalf("third CPU profile: %d %q, want 429 naming the bound", status, body)
+	}
+	// The other bound has its own slot free.
+	if status, body := get(t, base+"/debug/pprof/allocs?seconds=1"); status != 200 {
+		t.Errorf("a delta profile with the CPU bound reached: %d %s", status, body)
+	}
+	for i, ch := range []<-chan int{first, second} {
+		if status := <-ch; status != 200 {
+			t.Errorf("CPU profile %d: status %d, want 200", i+1, status)
+		}
+	}
+	if st := a.Status(); st.CPUProfilesRejected != 1 || st.ProfilesRejected != 0 {
+		t.Errorf("CPUProfilesRejected = %d, ProfilesRejected = %d, want 1 and 0", st.CPUProfilesRejected, st.ProfilesRejected)
 	}
 }
 
@@ -125,8 +153,8 @@ func TestMaxConcurrentProfilesReleasesOnStop(t *testing.T) {
 			t.Fatalf("request %d still hanging after Stop", i+1)
 		}
 	}
-	if n := a.Status().ProfilesInFlight; n != 0 {
-		t.Errorf("after Stop: %d profiles in flight", n)
+	if st := a.Status(); st.ProfilesInFlight+st.CPUProfilesInFlight != 0 {
+		t.Errorf("after Stop: %d + %d profiles in flight", st.ProfilesInFlight, st.CPUProfilesInFlight)
 	}
 }
 

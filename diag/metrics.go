@@ -213,10 +213,7 @@ func cgoCallsTotal() (uint64, bool) {
 func (a *Agent) metricsState() (latest *api.WindowReport, raised, logged map[string]uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if n := len(a.history); n > 0 {
-		r := a.history[n-1]
-		latest = &r
-	}
+	latest = a.history.latest()
 	return latest, maps.Clone(a.warner.raised), maps.Clone(a.warner.logged)
 }
 

@@ -144,56 +144,61 @@ func (c PyroscopeConfig) withDefaults() (PyroscopeConfig, []error) {
 	}
 
 	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("Pyroscope."+format, args...))
+	// bad reports field's error; the message starts with the field's name.
+	bad := func(field, format string, args ...any) {
+		fields := []string{"Pyroscope." + field}
+		if f, g, ok := strings.Cut(field, " and "); ok {
+			fields = []string{"Pyroscope." + f, "Pyroscope." + g}
+		}
+		errs = append(errs, &fieldError{fields: fields, err: fmt.Errorf("Pyroscope."+format, args...)})
 	}
 	if err := checkServerAddress(c.ServerAddress); err != nil {
-		bad("ServerAddress %s", err)
+		bad("ServerAddress", "ServerAddress %s", err)
 	}
 	if err := pyropush.ValidateAppName(c.ApplicationName); err != nil {
-		bad("ApplicationName: %v", err)
+		bad("ApplicationName", "ApplicationName: %v", err)
 	}
 	if err := pyropush.ValidateTags(c.Tags); err != nil {
-		bad("Tags: %v", err)
+		bad("Tags", "Tags: %v", err)
 	}
 	if (c.BasicAuthUser == "") != (c.BasicAuthPassword == "") {
-		bad("BasicAuthUser and BasicAuthPassword: set both or neither")
+		bad("BasicAuthUser and BasicAuthPassword", "BasicAuthUser and BasicAuthPassword: set both or neither")
 	}
 	if strings.ContainsAny(c.TenantID, "\r\n\x00") {
-		bad("TenantID: control characters")
+		bad("TenantID", "TenantID: control characters")
 	}
 	for k, v := range c.HTTPHeaders {
 		if err := checkHeader(k, v); err != nil {
-			bad("HTTPHeaders: %v", err)
+			bad("HTTPHeaders", "HTTPHeaders: %v", err)
 		}
 	}
 	seen := map[pyroscope.ProfileType]bool{}
 	for _, t := range c.ProfileTypes {
 		switch {
 		case !slices.Contains(knownProfileTypes, t):
-			bad("ProfileTypes: unknown type %q (known: %v)", t, knownProfileTypes)
+			bad("ProfileTypes", "ProfileTypes: unknown type %q (known: %v)", t, knownProfileTypes)
 		case seen[t]:
-			bad("ProfileTypes: %q given twice", t)
+			bad("ProfileTypes", "ProfileTypes: %q given twice", t)
 		}
 		seen[t] = true
 	}
 	if c.UploadRate < 100*time.Millisecond {
-		bad("UploadRate %v: want at least 100ms", c.UploadRate)
+		bad("UploadRate", "UploadRate %v: want at least 100ms", c.UploadRate)
 	}
 	if c.QueueSize < 1 || c.QueueSize > 10_000 {
-		bad("QueueSize %d: want 1 to 10000", c.QueueSize)
+		bad("QueueSize", "QueueSize %d: want 1 to 10000", c.QueueSize)
 	}
 	if c.Timeout < 0 {
-		bad("Timeout %v: want more than 0", c.Timeout)
+		bad("Timeout", "Timeout %v: want more than 0", c.Timeout)
 	}
 	if c.FlushTimeout < 0 {
-		bad("FlushTimeout %v: want more than 0", c.FlushTimeout)
+		bad("FlushTimeout", "FlushTimeout %v: want more than 0", c.FlushTimeout)
 	}
 	return c, errs
 }
 
 // checkServerAddress wants an absolute http(s) URL. Its errors never
-// include the password of a URL with user info.
+// include the user info or query of the URL (redactURL).
 func checkServerAddress(addr string) error {
 	u, err := url.Parse(addr)
 	if err != nil {
@@ -201,22 +206,18 @@ func checkServerAddress(addr string) error {
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q: want an http:// or https:// URL", u.Redacted())
+		return fmt.Errorf("%q: want an http:// or https:// URL", redactURL(addr))
 	case u.Host == "":
-		return fmt.Errorf("%q: no host", u.Redacted())
-	case u.RawQuery != "" || u.Fragment != "":
-		return fmt.Errorf("%q: no query or fragment, please", u.Redacted())
+		return fmt.Errorf("%q: no host", redactURL(addr))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Errorf("%q: no query or fragment, please", redactURL(addr))
 	}
 	return nil
 }
 
-func redactURL(addr string) string {
-	u, err := url.Parse(addr)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	return u.Redacted()
-}
+// redactURL is addr for a log line or an error: without its user info,
+// query and fragment, which may hold credentials.
+func redactURL(addr string) string { return pyropush.RedactURL(addr) }
 
 func checkHeader(name, value string) error {
 	if name == "" || strings.IndexFunc(name, func(r rune) bool {
@@ -664,8 +665,10 @@ func (r *pushReporter) due(last *time.Time) bool {
 }
 
 // shortenPushError drops the query string of the URL pyroscope-go quotes
-// in its errors (the ingest name with every tag) and bounds the length.
+// in its errors (the ingest name with every tag), redacts the user info of
+// any URL and bounds the length.
 func shortenPushError(msg string) string {
+	msg = pyropush.RedactURLs(msg)
 	if i := strings.Index(msg, "?"); i >= 0 {
 		if j := strings.IndexByte(msg[i:], '"'); j > 0 {
 			msg = msg[:i] + msg[i+j:]

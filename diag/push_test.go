@@ -731,3 +731,54 @@ func TestPyroscopeSessionLeavesTheCPUProfilerAlone(t *testing.T) {
 
 func pprofStartCPUProfile() error { return pprof.StartCPUProfile(io.Discard) }
 func pprofStopCPUProfile()        { pprof.StopCPUProfile() }
+
+// Credentials in the server URL (a user name, an API key in the query)
+// are in no error and no log line: not in the configuration error, not at
+// push start, not in upload errors (net/http's url.Error redacts only the
+// password).
+func TestPyroscopeURLSecretsNeverLogged(t *testing.T) {
+	const secret = "Zq9SECRETkey"
+	_, err := Config{Addr: AddrOff, Pyroscope: PyroscopeConfig{ServerAddress: "http://pyroscope:4040/?apikey=" + secret}}.withDefaults()
+	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "no query or fragment") {
+		t.Errorf("query in the URL: err = %v", err)
+	}
+	_, _, err = ConfigFromEnv(func(k string) (string, bool) {
+		if k == "DIAGKIT_PYROSCOPE_URL" {
+			return "http://pyroscope:4040/?apikey=" + secret, true
+		}
+		return "", false
+	})
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("query in DIAGKIT_PYROSCOPE_URL: err = %v", err)
+	}
+
+	// A port with nothing listening: every upload fails.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := ln.Addr().String()
+	ln.Close()
+	a, logs := startAgent(t, Config{Addr: AddrOff, Pyroscope: PyroscopeConfig{
+		ServerAddress: "http://" + secret + ":pw-" + secret + "@" + backend + "/",
+		UploadRate:    100 * time.Millisecond,
+		Timeout:       500 * time.Millisecond,
+		FlushTimeout:  100 * time.Millisecond,
+		ProfileTypes:  []pyroscope.ProfileType{pyroscope.ProfileCPU},
+	}})
+	deadline := time.Now().Add(30 * time.Second)
+	for logs.FilterMessageSnippet("pushing profiles to Pyroscope failed").Len() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no upload error logged after 30 s:\n%s", allLogText(logs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.Stop()
+	text := allLogText(logs)
+	if strings.Contains(text, secret) {
+		t.Errorf("the log shows the URL's user info:\n%s", text)
+	}
+	if !strings.Contains(text, "(redacted)@"+backend) {
+		t.Errorf("the log does not name the server, redacted:\n%s", text)
+	}
+}

@@ -8,7 +8,10 @@
 // the program it is imported into: an invalid variable, or an address in use,
 // is logged once and the agent does not start; DIAGKIT_DISABLE=1 turns it
 // off. Use package diag directly to choose the logger or mount the endpoints
-// on your own mux.
+// on your own mux; not both, since one agent runs in a process: while this
+// one runs, diag.Start returns an error naming it. Agent returns it (its
+// Handler can be mounted on your mux); Stop stops it, and diag.Start then
+// works.
 package auto
 
 import (

@@ -9,6 +9,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/diagkit/diagkit/diag"
 )
 
 func TestMain(m *testing.M) {
@@ -97,4 +99,31 @@ func TestNonLoopbackNeedsToken(t *testing.T) {
 	if logs.Len() != 1 || !strings.Contains(logs.All()[0].ContextMap()["error"].(string), "set a Token") {
 		t.Errorf("log = %v", logs.All())
 	}
+}
+
+// diag/auto plus diag.Start: the second Start fails at once, naming the
+// agent the import started, instead of starting an agent that finds the CPU
+// profiler taken forever; once that one stops, Start works.
+func TestStartBesideAutoNamesIt(t *testing.T) {
+	withEnv(t, map[string]string{"DIAGKIT_ADDR": "127.0.0.1:0", "DIAGKIT_WINDOW": "1s"})
+	a := startFromEnv()
+	if a == nil {
+		t.Fatal("agent not started")
+	}
+	b, err := diag.Start(diag.Config{Addr: diag.AddrOff, Logger: zap.NewNop()})
+	if err == nil {
+		b.Stop()
+		t.Fatal("a second agent started beside diag/auto's")
+	}
+	want := "diag: an agent is already running in this process (listening on " + a.Addr() + ", started by diag/auto)"
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %q, want it to start with %q", err, want)
+	}
+	b.Stop() // nil: does nothing
+	Stop()
+	b, err = diag.Start(diag.Config{Addr: diag.AddrOff, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatalf("after auto.Stop: %v", err)
+	}
+	b.Stop()
 }

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime/pprof"
 	"sync"
 	"time"
@@ -202,3 +203,14 @@ func (h *Hub) Close() {
 // grace is how long past its duration a request may wait for samples when
 // the profiler is busy or cuts fell behind.
 func grace(d time.Duration) time.Duration { return d/4 + time.Second }
+
+// deadline is when a request of d made at now gives up: d plus its grace,
+// saturated, so that a duration near the limit of time.Duration does not
+// overflow into a deadline in the past (a request failed at once as busy).
+func deadline(now time.Time, d time.Duration) time.Time {
+	total := d + grace(d)
+	if total < d {
+		total = math.MaxInt64
+	}
+	return now.Add(total)
+}

@@ -452,3 +452,14 @@ func TestProfilerStopsWhenTheOnlyConsumerCancels(t *testing.T) {
 		t.Errorf("profiler still running with no consumer: stats %+v, fake running %v", st, running)
 	}
 }
+
+// A duration near the limit of time.Duration must not overflow into a
+// deadline in the past, which failed the request at once as busy.
+func TestDeadlineDoesNotOverflow(t *testing.T) {
+	now := time.Now()
+	for _, d := range []time.Duration{time.Second, time.Hour, 2562047 * time.Hour, 1<<63 - 1} {
+		if dl := deadline(now, d); !dl.After(now.Add(d - 1)) {
+			t.Errorf("deadline(now, %v) = now%+v, want after now+%v", d, dl.Sub(now), d)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func (h *Hub) loop() {
 		timer.Reset(wait)
 		select {
 		case r := <-h.requests:
-			r.deadline = time.Now().Add(r.want + grace(r.want))
+			r.deadline = deadline(time.Now(), r.want)
 			s.reqs = append(s.reqs, r)
 			if r.stream != nil {
 				s.streams++

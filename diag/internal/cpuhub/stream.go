@@ -24,7 +24,7 @@ type stream struct {
 
 // next is the stream's request for the window that starts at now.
 func (st *stream) next(now time.Time) *request {
-	return &request{stream: st, want: st.want, deadline: now.Add(st.want + grace(st.want))}
+	return &request{stream: st, want: st.want, deadline: deadline(now, st.want)}
 }
 
 // offer hands a window to the consumer without waiting, and reports

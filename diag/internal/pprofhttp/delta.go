@@ -33,7 +33,10 @@ func (h *handler) serveDelta(w http.ResponseWriter, r *http.Request, prof *pprof
 		serveError(w, http.StatusBadRequest, `"seconds" parameter is not supported for this profile type`)
 		return
 	}
-	release := h.limiter.acquire(w)
+	if h.refuseStopped(w) {
+		return
+	}
+	release := h.acquire(w, epNamed)
 	if release == nil {
 		return
 	}

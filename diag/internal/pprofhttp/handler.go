@@ -39,9 +39,15 @@ type Options struct {
 	// Limiter, if set, bounds the expensive requests served at once (see
 	// [Limiter]); nil limits nothing.
 	Limiter *Limiter
+	// CPULimiter, if set, bounds the profile requests apart from Limiter,
+	// which then does not count them: concurrent CPU profiles from a
+	// CPUProfiler that shares one profiler run cost far less than the
+	// others. Nil leaves profile to Limiter.
+	CPULimiter *Limiter
 	// Done, once closed, ends every wait for seconds (profile, trace,
 	// delta profiles): the agent closes it on Stop so that no request, and
-	// no Limiter slot, outlives it. Nil never ends them.
+	// no Limiter slot, outlives it. Once it is closed, those requests are
+	// answered 503 at once. Nil never ends them.
 	Done <-chan struct{}
 }
 
@@ -57,6 +63,7 @@ type handler struct {
 	cpu        CPUProfiler
 	maxSeconds int64
 	limiter    *Limiter
+	cpuLimiter *Limiter // nil: limiter
 	done       <-chan struct{}
 }
 
@@ -80,6 +87,7 @@ func Handler(opts Options) http.Handler {
 		cpu:        opts.CPU,
 		maxSeconds: min(maxSec, maxSecondsLimit),
 		limiter:    opts.Limiter,
+		cpuLimiter: opts.CPULimiter,
 		done:       opts.Done,
 	}
 }
@@ -171,6 +179,43 @@ func (h *handler) waitContext(r *http.Request) (ctx context.Context, cancel cont
 		}
 	}()
 	return ctx, func() { cancelCause(context.Canceled) }
+}
+
+// stopped reports whether Options.Done is closed.
+func (h *handler) stopped() bool {
+	if h.done == nil {
+		return false
+	}
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// refuseStopped answers 503 to a request that would wait for seconds once
+// Options.Done is closed, and reports whether it did: nothing is left to
+// serve it (the agent stopped its profiler).
+func (h *handler) refuseStopped(w http.ResponseWriter) bool {
+	if !h.stopped() {
+		return false
+	}
+	serveError(w, http.StatusServiceUnavailable, "Could not complete the request: "+errStopping.Error())
+	return true
+}
+
+// acquire takes a slot of the Limiter that bounds ep's requests (see
+// Limiter.acquire).
+func (h *handler) acquire(w http.ResponseWriter, ep endpoint) (release func()) {
+	if ep == epCPU && h.cpuLimiter != nil {
+		return h.cpuLimiter.acquire(w, "profile")
+	}
+	kinds := "profile, trace, delta profiles, symbol POST"
+	if h.cpuLimiter != nil {
+		kinds = "trace, delta profiles, symbol POST"
+	}
+	return h.limiter.acquire(w, kinds)
 }
 
 // serveStopping reports a wait ended by Options.Done; it returns false when

@@ -12,7 +12,9 @@ import (
 const limitRetryAfter = 5
 
 // Limiter bounds the expensive requests a [Handler] serves at once: those
-// that wait for seconds (profile, trace, delta profiles) and symbol's POST.
+// that wait for seconds (profile, trace, delta profiles) and symbol's POST,
+// or with [Options.CPULimiter] all of them but profile, which that one
+// bounds.
 // One beyond the bound is answered at once with 429 Too Many Requests and
 // Retry-After, never queued. Cheap requests (the index, snapshots, cmdline,
 // symbol's GET) are not counted. A slot is held until the handler returns,
@@ -22,11 +24,18 @@ const limitRetryAfter = 5
 type Limiter struct {
 	slots    chan struct{}
 	rejected atomic.Uint64
+	what     string // the requests it bounds, for the 429's text
 }
 
 // NewLimiter returns a Limiter of n concurrent requests; n < 1 means 1.
 func NewLimiter(n int) *Limiter {
-	return &Limiter{slots: make(chan struct{}, max(n, 1))}
+	return &Limiter{slots: make(chan struct{}, max(n, 1)), what: "profile requests"}
+}
+
+// NewCPULimiter returns a Limiter of n concurrent CPU profile requests, for
+// [Options.CPULimiter]; n < 1 means 1.
+func NewCPULimiter(n int) *Limiter {
+	return &Limiter{slots: make(chan struct{}, max(n, 1)), what: "CPU profile requests"}
 }
 
 // InFlight returns how many limited requests are being served.
@@ -36,8 +45,9 @@ func (l *Limiter) InFlight() int { return len(l.slots) }
 func (l *Limiter) Rejected() uint64 { return l.rejected.Load() }
 
 // acquire takes a slot and returns its release, or answers 429 and returns
-// nil. A nil Limiter limits nothing.
-func (l *Limiter) acquire(w http.ResponseWriter) (release func()) {
+// nil. A nil Limiter limits nothing. kinds lists what l bounds in this
+// handler, for the 429's text.
+func (l *Limiter) acquire(w http.ResponseWriter, kinds string) (release func()) {
 	if l == nil {
 		return func() {}
 	}
@@ -49,7 +59,6 @@ func (l *Limiter) acquire(w http.ResponseWriter) (release func()) {
 	l.rejected.Add(1)
 	w.Header().Set("Retry-After", strconv.Itoa(limitRetryAfter))
 	serveError(w, http.StatusTooManyRequests, fmt.Sprintf(
-		"Too many profile requests: at most %d at once (profile, trace, delta profiles, symbol POST). Try again later.",
-		cap(l.slots)))
+		"Too many %s: at most %d at once (%s). Try again later.", l.what, cap(l.slots), kinds))
 	return nil
 }

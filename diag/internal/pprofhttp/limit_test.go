@@ -168,3 +168,54 @@ func TestDoneEndsWaitsAndReleases(t *testing.T) {
 		}
 	}
 }
+
+// With CPULimiter, profile requests are bounded apart from the others.
+func TestCPULimiterBoundsProfileApart(t *testing.T) {
+	release := make(chan struct{})
+	lim, cpuLim := NewLimiter(1), NewCPULimiter(3)
+	srv := newServer(t, Options{CPU: blockingCPU(release), Limiter: lim, CPULimiter: cpuLim}, "/debug/pprof")
+	base := srv.URL + "/debug/pprof/"
+	var waits []<-chan int
+	for range 3 {
+		waits = append(waits, getAsync(context.Background(), srv.Client(), base+"profile?seconds=30"))
+	}
+	waitInFlight(t, cpuLim, 3)
+	if lim.InFlight() != 0 {
+		t.Errorf("profile requests took %d slots of Limiter", lim.InFlight())
+	}
+	resp, body := do(t, srv.Client(), "GET", base+"profile?seconds=1", "")
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "Too many CPU profile requests: at most 3 at once (profile)") {
+		t.Errorf("fourth profile: %d %q", resp.StatusCode, body)
+	}
+	// Limiter's slot is free for a delta profile.
+	if resp, body := do(t, srv.Client(), "GET", base+"heap?seconds=1", ""); resp.StatusCode != 200 {
+		t.Errorf("delta profile beside 3 CPU profiles: %d %s", resp.StatusCode, body)
+	}
+	close(release)
+	for _, ch := range waits {
+		if status := <-ch; status != 200 {
+			t.Errorf("CPU profile: %d", status)
+		}
+	}
+	if cpuLim.Rejected() != 1 || lim.Rejected() != 0 {
+		t.Errorf("rejected: CPU %d, others %d; want 1 and 0", cpuLim.Rejected(), lim.Rejected())
+	}
+}
+
+// Once Done is closed, the requests that wait for seconds answer 503 at
+// once, whatever the CPUProfiler says (the agent's stopped hub answered an
+// error, which was a 500).
+func TestAfterDoneWaitsAnswer503(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	stoppedHub := func(context.Context, time.Duration) ([]byte, error) { return nil, errStopping }
+	srv := newServer(t, Options{CPU: stoppedHub, Done: done}, "/debug/pprof")
+	for _, ep := range []string{"profile?seconds=1", "trace?seconds=1", "heap?seconds=1"} {
+		if resp, body := do(t, srv.Client(), "GET", srv.URL+"/debug/pprof/"+ep, ""); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s after Done: %d %s, want 503", ep, resp.StatusCode, body)
+		}
+	}
+	if resp, body := do(t, srv.Client(), "GET", srv.URL+"/debug/pprof/heap", ""); resp.StatusCode != 200 {
+		t.Errorf("heap snapshot after Done: %d %s", resp.StatusCode, body)
+	}
+}

@@ -15,7 +15,10 @@ func (h *handler) serveCPU(w http.ResponseWriter, r *http.Request) {
 		serveError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	release := h.limiter.acquire(w)
+	if h.refuseStopped(w) {
+		return
+	}
+	release := h.acquire(w, epCPU)
 	if release == nil {
 		return
 	}
@@ -30,6 +33,11 @@ func (h *handler) serveCPU(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ctx.Err() != nil && serveStopping(ctx, w) {
+		return
+	}
+	if err != nil && h.refuseStopped(w) {
+		// The profiler stopped under the request (or before its context
+		// saw Done): the same 503 as a wait cut short.
 		return
 	}
 	switch {

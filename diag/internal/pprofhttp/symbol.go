@@ -22,7 +22,7 @@ func (h *handler) serveSymbol(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		// Reading and resolving up to maxSymbolBody bytes of addresses is
 		// the expensive form; the GET's query is bounded by the header limit.
-		release := h.limiter.acquire(w)
+		release := h.acquire(w, epNamed)
 		if release == nil {
 			return
 		}

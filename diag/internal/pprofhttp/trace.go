@@ -20,7 +20,10 @@ func (h *handler) serveTrace(w http.ResponseWriter, r *http.Request) {
 		serveError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	release := h.limiter.acquire(w)
+	if h.refuseStopped(w) {
+		return
+	}
+	release := h.acquire(w, epTrace)
 	if release == nil {
 		return
 	}

@@ -34,6 +34,7 @@ type SenderConfig struct {
 	MinBackoff, MaxBackoff time.Duration
 	// OnFailure and OnSuccess, if set, are called on the sender's goroutine
 	// after each upload. status is the HTTP status, 0 without a response.
+	// err's text has the user info and query of any URL redacted.
 	OnFailure func(err error, status int)
 	OnSuccess func()
 }
@@ -191,7 +192,7 @@ func (s *Sender) send(job *upstream.UploadJob) (ok bool) {
 	}
 	s.failed.Add(1)
 	if s.cfg.OnFailure != nil {
-		s.cfg.OnFailure(errors.New(msg), status)
+		s.cfg.OnFailure(errors.New(RedactURLs(msg)), status) // the URL's user name, at least, is in it
 	}
 	return false
 }
