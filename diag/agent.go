@@ -391,14 +391,22 @@ func (a *Agent) analyzeScraped(w *cpuhub.Window, before, after procstat.Snapshot
 	a.mu.Unlock()
 }
 
+// baselineWindows is how many recent windows the involuntary context
+// switches' baseline (the fallback where schedstat is missing) rests on.
+const baselineWindows = 60
+
 // record judges a window, stores its report and logs its warnings. When
 // the window raises a scheduling or preemption warning, it first gathers
 // loop evidence (at most once per cooldown) and judges again with it, so
 // that the loops are named from the goroutines found preempted.
 func (a *Agent) record(report *analysis.Report, pctx api.Context, start, end time.Time, source string) {
 	a.mu.Lock()
-	baseline := make([]float64, 0, a.history.len())
-	for i := range a.history.len() {
+	// The baseline is the recent windows only: with History at its
+	// maximum, reading all of them under the lock every window would cost
+	// more than the window's own analysis.
+	n := a.history.len()
+	baseline := make([]float64, 0, min(n, baselineWindows))
+	for i := max(0, n-baselineWindows); i < n; i++ {
 		if r := a.history.at(i).Context.InvoluntaryCtxSwitchesPerSecond; r != nil {
 			baseline = append(baseline, *r)
 		}

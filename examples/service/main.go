@@ -39,7 +39,6 @@ import (
 	"time"
 
 	_ "github.com/diagkit/diagkit/diag/auto"
-	"github.com/diagkit/diagkit/examples/internal/workload"
 )
 
 func main() {
@@ -51,7 +50,12 @@ func main() {
 	loops := flag.Int("loops", 8, "call-free loops started by -problem loops")
 	flag.Parse()
 	switch *problem {
-	case "none", "loops", "cgo":
+	case "none", "loops":
+	case "cgo":
+		if !haveCgo {
+			fmt.Fprintln(os.Stderr, "service: -problem cgo: built without cgo (CGO_ENABLED=0 or no C compiler)")
+			os.Exit(2)
+		}
 	default:
 		fmt.Fprintf(os.Stderr, "service: -problem %q: want none, loops or cgo\n", *problem)
 		os.Exit(2)
@@ -83,7 +87,7 @@ func main() {
 			}
 			wg.Go(func() { <-ctx.Done(); stopLoops.Store(true) })
 		case "cgo":
-			wg.Go(func() { workload.CgoTiny(ctx) })
+			wg.Go(func() { tinyCgoCalls(ctx) })
 		}
 	}
 	<-ctx.Done()

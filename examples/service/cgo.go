@@ -1,0 +1,15 @@
+//go:build cgo
+
+package main
+
+import (
+	"context"
+
+	"github.com/diagkit/diagkit/examples/internal/workload"
+)
+
+const haveCgo = true
+
+// tinyCgoCalls calls a C function that does almost nothing, as fast as it
+// can, until ctx is done.
+func tinyCgoCalls(ctx context.Context) { workload.CgoTiny(ctx) }

@@ -1,0 +1,9 @@
+//go:build !cgo
+
+package main
+
+import "context"
+
+const haveCgo = false
+
+func tinyCgoCalls(context.Context) {}
