@@ -108,22 +108,31 @@
 // ("no window yet" is not 0), and each is absent, never 0, while its figure
 // is unavailable (api.Context's nil):
 //
-//	diagkit_cpu_share_ratio{bucket}                  share of CPU time per bucket (go, async_preempt,
-//	                                                 preempt_sched, cgo_c, cgo_crossing, external_thread,
-//	                                                 external_no_stack, external_lost, runtime_no_stack); sums to 1
-//	                                                 (all 0 for a window without samples)
-//	diagkit_sched_latency_seconds{quantile}          scheduling latency, quantile 0.5, 0.99, 0.999
-//	diagkit_cgo_calls_per_second                     Go→C calls per second
-//	diagkit_window_timestamp_seconds                 end of the window, Unix seconds
-//	diagkit_gomaxprocs                               GOMAXPROCS at the window's end
-//	diagkit_cgroup_cpu_limit_cpus                    cgroup CPU quota in CPUs; absent without a limit
-//	diagkit_involuntary_context_switches_per_second  involuntary context switches per second
-//	diagkit_run_queue_wait_ratio                     run-queue wait per second of CPU (schedstat)
-//	diagkit_cgroup_throttled_periods_ratio           share of cgroup periods throttled
-//	diagkit_other_processes_cpus                     CPUs other processes used (/proc/stat)
+//	diagkit_cpu_share_ratio{bucket}          share of CPU time per bucket (go, async_preempt,
+//	                                         preempt_sched, cgo_c, cgo_crossing, external_thread,
+//	                                         external_no_stack, external_lost, runtime_no_stack); sums to 1
+//	                                         (all 0 for a window without samples)
+//	diagkit_window_timestamp_seconds         end of the window, Unix seconds
+//	diagkit_gomaxprocs_threads               GOMAXPROCS at the window's end
+//	diagkit_cgroup_cpu_limit_cpus            cgroup CPU quota in CPUs; absent without a limit
+//	diagkit_run_queue_wait_ratio             run-queue wait per second of CPU (schedstat)
+//	diagkit_cgroup_throttled_periods_ratio   share of cgroup periods throttled
+//	diagkit_other_processes_cpus             CPUs other processes used (/proc/stat)
 //
-// diagkit_sched_latency_seconds is a gauge with a quantile label, not a
-// summary: it has no _sum and _count. The others are present from the start:
+// The process's own counters are read from it at each scrape, present from
+// the start (each absent where the platform cannot tell); rate() them:
+//
+//	diagkit_sched_latency_seconds            histogram of the time goroutines waited between runnable
+//	                                         and running (/sched/latencies:seconds, powers of 2 from
+//	                                         1µs to 1s): histogram_quantile(0.99, rate(..._bucket[5m]))
+//	diagkit_cgo_calls_total                  Go→C calls (/cgo/go-to-c-calls:calls)
+//	diagkit_involuntary_context_switches_total  involuntary context switches (getrusage)
+//	diagkit_run_queue_wait_seconds_total     the threads' run-queue wait (/proc/self/task/*/schedstat)
+//	diagkit_cgroup_periods_total             cpu.stat of the cgroup that sets the effective limit:
+//	diagkit_cgroup_throttled_periods_total   periods, periods throttled,
+//	diagkit_cgroup_throttled_seconds_total   and the time throttled
+//
+// The agent's own, present from the start:
 //
 //	diagkit_windows_analyzed_total          windows analyzed (Status.Windows)
 //	diagkit_window_failures_total           windows that produced no report (Status.Failures)
@@ -133,11 +142,12 @@
 //	                                        logged or not (api.Warn* kinds, all present from 0)
 //	diagkit_warnings_logged_total{kind}     of those, logged (the cooldown let them through)
 //	diagkit_warning_active{kind}            gauge: 1 while the kind's episode lasts, else 0
-//	diagkit_cgo_calls_total                 Go→C calls by the process since it started
-//	                                        (/cgo/go-to-c-calls:calls, read at scrape time): rate() it
 //	diagkit_push_sent_total                 push backend counters (Status.Push*); 0 without one
 //	diagkit_push_errors_total
 //	diagkit_push_dropped_total
+//
+// diag/alerts/diagkit.rules.yml has Prometheus alerting rules over them,
+// one per warning kind.
 //
 // A window metric changes once per Interval; scraping more often than that
 // reads the same window again, which diagkit_window_timestamp_seconds tells.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"runtime/metrics"
 	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,19 +27,12 @@ var (
 	descCPUShare = prometheus.NewDesc("diagkit_cpu_share_ratio",
 		"Fraction of the process's CPU time in each sample bucket (see diag/analysis) over the latest profiling window; the buckets sum to 1, or are all 0 for a window without samples.",
 		[]string{"bucket"}, nil)
-	descSchedLatency = prometheus.NewDesc("diagkit_sched_latency_seconds",
-		"Scheduling latency (runnable to running) quantiles over the latest profiling window, from /sched/latencies:seconds.",
-		[]string{"quantile"}, nil)
-	descCgoCallRate = prometheus.NewDesc("diagkit_cgo_calls_per_second",
-		"Go-to-C calls per second over the latest profiling window.", nil, nil)
 	descWindowTimestamp = prometheus.NewDesc("diagkit_window_timestamp_seconds",
 		"End of the latest profiling window, in seconds since the Unix epoch.", nil, nil)
-	descGOMAXPROCS = prometheus.NewDesc("diagkit_gomaxprocs",
-		"GOMAXPROCS at the end of the latest profiling window.", nil, nil)
+	descGOMAXPROCS = prometheus.NewDesc("diagkit_gomaxprocs_threads",
+		"GOMAXPROCS (the most threads running Go code at once) at the end of the latest profiling window.", nil, nil)
 	descCgroupLimit = prometheus.NewDesc("diagkit_cgroup_cpu_limit_cpus",
 		"The effective cgroup CPU quota in CPUs (quota/period, the tightest from the process's cgroup up to the root) at the end of the latest profiling window; absent when there is no limit or it is unknown.", nil, nil)
-	descInvoluntaryCS = prometheus.NewDesc("diagkit_involuntary_context_switches_per_second",
-		"Involuntary context switches of the process per second over the latest profiling window (getrusage).", nil, nil)
 	descRunQueueWait = prometheus.NewDesc("diagkit_run_queue_wait_ratio",
 		"Seconds the process's threads waited on the run queue for a CPU per second of CPU they got, over the latest profiling window (/proc/self/task/*/schedstat); absent where unavailable.", nil, nil)
 	descThrottled = prometheus.NewDesc("diagkit_cgroup_throttled_periods_ratio",
@@ -48,9 +40,25 @@ var (
 	descOtherCPUs = prometheus.NewDesc("diagkit_other_processes_cpus",
 		"CPUs other processes on the machine used over the latest profiling window (/proc/stat busy time less the process's own, steal excluded); absent where unavailable.", nil, nil)
 
-	// Counters, present from the start.
+	// Read from the process at scrape time, present from the start (each
+	// absent where the platform cannot tell).
+	descSchedLatency = prometheus.NewDesc("diagkit_sched_latency_seconds",
+		"Time goroutines spent runnable before running, since the process started (/sched/latencies:seconds, re-bucketed to powers of 2 from 1µs to 1s; the sum is estimated from the runtime's finer buckets).",
+		nil, nil)
 	descCgoCalls = prometheus.NewDesc("diagkit_cgo_calls_total",
 		"Go-to-C calls by the process since it started (/cgo/go-to-c-calls:calls), read at scrape time.", nil, nil)
+	descInvoluntaryCS = prometheus.NewDesc("diagkit_involuntary_context_switches_total",
+		"Involuntary context switches of the process since it started (getrusage ru_nivcsw), read at scrape time.", nil, nil)
+	descRunQueueWaitTotal = prometheus.NewDesc("diagkit_run_queue_wait_seconds_total",
+		"Seconds the process's threads waited on a run queue for a CPU (field 2 of /proc/self/task/*/schedstat, at most 1024 threads), summed at scrape time over every thread seen at a scrape since the first; absent where unavailable.", nil, nil)
+	descCgroupPeriods = prometheus.NewDesc("diagkit_cgroup_periods_total",
+		"CPU enforcement periods of the cgroup that sets the effective CPU limit (the process's own without one): nr_periods of its cpu.stat; absent without a CPU cgroup.", nil, nil)
+	descCgroupThrottledPeriods = prometheus.NewDesc("diagkit_cgroup_throttled_periods_total",
+		"Of diagkit_cgroup_periods_total, the periods in which the quota throttled the cgroup (nr_throttled).", nil, nil)
+	descCgroupThrottledSeconds = prometheus.NewDesc("diagkit_cgroup_throttled_seconds_total",
+		"Seconds the cgroup's threads were held back by the quota (throttled_time or throttled_usec of cpu.stat).", nil, nil)
+
+	// The agent's own counters, present from the start.
 	descWindows = prometheus.NewDesc("diagkit_windows_analyzed_total",
 		"Profiling windows analyzed since the agent started.", nil, nil)
 	descFailures = prometheus.NewDesc("diagkit_window_failures_total",
@@ -79,9 +87,10 @@ var (
 // metricDescs lists every metric the collector may emit, in documentation
 // order.
 var metricDescs = []*prometheus.Desc{
-	descCPUShare, descSchedLatency, descCgoCallRate, descWindowTimestamp,
-	descGOMAXPROCS, descCgroupLimit, descInvoluntaryCS, descRunQueueWait, descThrottled, descOtherCPUs,
-	descCgoCalls, descWindows, descFailures, descBusyEvents, descBusy,
+	descCPUShare, descWindowTimestamp, descGOMAXPROCS, descCgroupLimit, descRunQueueWait, descThrottled, descOtherCPUs,
+	descSchedLatency, descCgoCalls, descInvoluntaryCS, descRunQueueWaitTotal,
+	descCgroupPeriods, descCgroupThrottledPeriods, descCgroupThrottledSeconds,
+	descWindows, descFailures, descBusyEvents, descBusy,
 	descWarnings, descWarningsLogged, descWarningActive, descPushSent, descPushErrors, descPushDropped,
 }
 
@@ -91,8 +100,13 @@ var metricDescs = []*prometheus.Desc{
 var warningKinds = api.WarningKinds
 
 // metricsCollector is the agent's prometheus.Collector. It reads the agent's
-// state at scrape time: no goroutine, no copy kept between scrapes.
-type metricsCollector struct{ a *Agent }
+// state and the process's counters at scrape time: no goroutine. What it
+// keeps between scrapes (scrapeState) is only what makes the process
+// counters monotonic.
+type metricsCollector struct {
+	a  *Agent
+	st *scrapeState
+}
 
 // Describe sends every metric's description.
 func (c metricsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -113,23 +127,12 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 		ctx := latest.Context
-		if l := ctx.SchedLatency; l != nil {
-			sendMetric(ch, descSchedLatency, prometheus.GaugeValue, l.P50, "0.5")
-			sendMetric(ch, descSchedLatency, prometheus.GaugeValue, l.P99, "0.99")
-			sendMetric(ch, descSchedLatency, prometheus.GaugeValue, l.P999, "0.999")
-		}
-		if v := ctx.CgoCallsPerSecond; v != nil {
-			sendMetric(ch, descCgoCallRate, prometheus.GaugeValue, *v)
-		}
 		sendMetric(ch, descWindowTimestamp, prometheus.GaugeValue, unixSeconds(latest))
 		if ctx.GOMAXPROCS > 0 { // 0: the runtime metric was unavailable
 			sendMetric(ch, descGOMAXPROCS, prometheus.GaugeValue, float64(ctx.GOMAXPROCS))
 		}
 		if v := ctx.CgroupCPULimit; v != nil {
 			sendMetric(ch, descCgroupLimit, prometheus.GaugeValue, *v)
-		}
-		if v := ctx.InvoluntaryCtxSwitchesPerSecond; v != nil {
-			sendMetric(ch, descInvoluntaryCS, prometheus.GaugeValue, *v)
 		}
 		if v := ctx.RunQueueWaitRatio; v != nil {
 			sendMetric(ch, descRunQueueWait, prometheus.GaugeValue, *v)
@@ -142,8 +145,8 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 
-	if n, ok := cgoCallsTotal(); ok {
-		sendMetric(ch, descCgoCalls, prometheus.CounterValue, float64(n))
+	if c.st != nil {
+		c.st.collect(ch)
 	}
 	sendMetric(ch, descWindows, prometheus.CounterValue, float64(st.Windows))
 	sendMetric(ch, descFailures, prometheus.CounterValue, float64(st.Failures))
@@ -197,17 +200,6 @@ func sortedKinds(raised, logged map[string]uint64) []string {
 	return kinds
 }
 
-// cgoCallsTotal reads /cgo/go-to-c-calls:calls; false if this Go release
-// does not have it.
-func cgoCallsTotal() (uint64, bool) {
-	s := []metrics.Sample{{Name: "/cgo/go-to-c-calls:calls"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0, false
-	}
-	return s[0].Value.Uint64(), true
-}
-
 // metricsState is what Collect needs from under the agent's lock: the latest
 // window and the warner's counts by kind (copies).
 func (a *Agent) metricsState() (latest *api.WindowReport, raised, logged map[string]uint64) {
@@ -229,7 +221,7 @@ type agentMetrics struct {
 // prometheus.DefaultRegisterer unless it is that registerer.
 func (a *Agent) initMetrics() error {
 	a.metrics.registry = prometheus.NewRegistry()
-	a.metrics.collector = metricsCollector{a: a}
+	a.metrics.collector = metricsCollector{a: a, st: newScrapeState()}
 	if err := a.metrics.registry.Register(a.metrics.collector); err != nil {
 		return fmt.Errorf("diag: registering metrics: %w", err) // a bug in the descriptions
 	}

@@ -315,12 +315,18 @@ func TestPrometheusScrapesTheMetrics(t *testing.T) {
 	var shares, ends []promSeries
 	deadline = time.Now().Add(promMinScrapes * 3 * time.Second)
 	for {
-		at := strconv.FormatFloat(float64(time.Now().UnixMilli())/1000, 'f', 3, 64)
+		// 1.5 s back, so that both queries see the same scrapes: one
+		// committing between them would have a timestamp without shares.
+		at := strconv.FormatFloat(float64(time.Now().Add(-1500*time.Millisecond).UnixMilli())/1000, 'f', 3, 64)
 		if shares, err = p.query(c, "diagkit_cpu_share_ratio[5m]", at); err != nil {
 			t.Fatal(err)
 		}
 		if ends, err = p.query(c, "diagkit_window_timestamp_seconds[5m]", at); err != nil {
 			t.Fatal(err)
+		}
+		if len(ends) == 0 && time.Now().Before(deadline) {
+			time.Sleep(250 * time.Millisecond) // no scrape before at yet
+			continue
 		}
 		if len(shares) != len(analysis.Buckets) || len(ends) != 1 {
 			t.Fatalf("range queries: %d share series and %d timestamp series, want %d and 1",
@@ -405,6 +411,9 @@ func TestPrometheusScrapesTheMetrics(t *testing.T) {
 	if windows <= 0 || windows > float64(a.Status().Windows) {
 		t.Errorf("diagkit_windows_analyzed_total %v in Prometheus: want within (0, %d]", windows, a.Status().Windows)
 	}
+	// PromQL over the process's counters and the histogram.
+	t.Logf("PromQL at one instant:\n%s", checkPromQL(t, p, c, a))
+
 	t.Logf("prometheus ready %v after the agent started, first sample at %v; go share %v; "+
 		"%d scrapes matched to their windows (%d bucket samples, all equal); diagkit_windows_analyzed_total %v (agent now: %d)",
 		ready.Round(time.Millisecond), firstSample.Round(time.Millisecond), share, len(window), checked, windows, a.Status().Windows)
