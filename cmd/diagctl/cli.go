@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -62,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Add cobra's completion command now (ExecuteC would add it later) so
 	// that every command's RunE can be wrapped below.
 	root.InitDefaultCompletionCmd(args...)
+	setupCompletionCmd(root)
+	requireSubcommand(root)
 	markRunErrors(root)
 
 	cmd, err := root.ExecuteC()
@@ -94,7 +97,7 @@ responsible.
 Exit codes:
   0  success
   1  error (unreadable or invalid input; 404 or an HTML page instead of pprof)
-  2  usage (unknown command or flag, wrong number of arguments, bad flag value)
+  2  usage (unknown command, subcommand or flag, wrong arguments, bad flag value)
   3  threshold (--fail-above exceeded, a doctor item failed)
   4  target unreachable (refused, DNS, timeout, untrusted certificate)
   5  not authorized (401/403: pass --token or set DIAGKIT_TOKEN)
@@ -123,13 +126,61 @@ Exit codes:
 		},
 	}
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	// --version without cobra's -v shorthand: -v reads as verbosity to
+	// kubectl users, so it is an unknown flag (exit 2) rather than a
+	// surprise.
+	root.Flags().Bool("version", false, "print the diagctl version")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &codedError{code: exitUsage, err: err}
 	})
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd())
 	}
+	root.SetHelpCommand(newHelpCmd(root))
 	return root
+}
+
+// newHelpCmd replaces cobra's help command, which prints the root's help
+// and exits 0 for a command that does not exist.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "Show a command's flags, examples and exit codes",
+		Long: `help shows the help of a command, as "diagctl COMMAND --help" does; without a
+command, diagctl's own.
+
+Exit codes: 0 ok, 2 usage (an unknown command).`,
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			var names []cobra.Completion
+			parent, _, err := root.Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			for _, c := range parent.Commands() {
+				if c.IsAvailableCommand() && strings.HasPrefix(c.Name(), toComplete) {
+					names = append(names, cobra.CompletionWithDesc(c.Name(), c.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				name := strings.Join(args, " ")
+				msg := fmt.Sprintf("no help for %q: not a diagctl command", name)
+				if target == root && len(args) > 0 {
+					if s := root.SuggestionsFor(args[0]); len(s) > 0 {
+						msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+					}
+				}
+				return usageErrorf("%s", msg)
+			}
+			target.InitDefaultHelpFlag() // as cobra's help command does
+			target.InitDefaultVersionFlag()
+			target.SetOut(cmd.OutOrStdout())
+			return target.Help()
+		},
+	}
 }
 
 // markRunErrors wraps the RunE of cmd and its subcommands so that an error a
@@ -148,6 +199,55 @@ func markRunErrors(cmd *cobra.Command) {
 	}
 	for _, sub := range cmd.Commands() {
 		markRunErrors(sub)
+	}
+}
+
+// setupCompletionCmd gives cobra's completion command, and each of its
+// shells, the exit codes the other commands list.
+func setupCompletionCmd(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Long += "\n\nExit codes: 0 ok, 2 usage (no shell or an unknown one)."
+		for _, sh := range c.Commands() {
+			sh.Long += "\n\nExit codes: 0 ok, 2 usage."
+		}
+	}
+}
+
+// requireSubcommand makes every command below root that only groups
+// subcommands (completion) reject a missing or unknown subcommand with a
+// usage error (exit 2), as the root does, rather than print its help and
+// exit 0.
+func requireSubcommand(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		requireSubcommand(c)
+		if !c.HasSubCommands() || c.Runnable() {
+			continue
+		}
+		c.SuggestionsMinimumDistance = 2
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			var names []string
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			msg := fmt.Sprintf("unknown %s subcommand %q (want %s)", cmd.Name(), args[0], strings.Join(names, ", "))
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+			}
+			return usageErrorf("%s", msg)
+		}
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cmd.ErrOrStderr())
+			_ = cmd.Usage()
+			return usageErrorf("%s needs a subcommand", cmd.CommandPath())
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -27,17 +28,44 @@ const pathHistory = "/debug/diag/history"
 const maxHistoryBytes = 128 << 20
 
 type dashboardOptions struct {
-	out     string
+	output  dashboardFormat
+	file    string
 	windows int
 	transportOptions
 }
 
+// dashboardFormat is dashboard's -o/--output: the page, or the data it
+// holds as JSON. Anything else, such as the file name -o took before
+// -f/--file, is a usage error that points to --file.
+type dashboardFormat string
+
+const (
+	dashboardHTML dashboardFormat = "html"
+	dashboardJSON dashboardFormat = "json"
+)
+
+func (o *dashboardFormat) String() string { return string(*o) }
+func (o *dashboardFormat) Type() string   { return "format" }
+
+func (o *dashboardFormat) Set(s string) error {
+	switch f := dashboardFormat(s); f {
+	case dashboardHTML, dashboardJSON:
+		*o = f
+		return nil
+	}
+	msg := "want html or json"
+	if s != "" {
+		msg += fmt.Sprintf(" (-o is the output format; to write to a file, use -f/--file %s)", s)
+	}
+	return errors.New(msg)
+}
+
 func newDashboardCmd() *cobra.Command {
-	opts := &dashboardOptions{}
+	opts := &dashboardOptions{output: dashboardHTML}
 	opts.timeout = 10 * time.Second
 	cmd := &cobra.Command{
 		Use:   "dashboard [flags] HOST[:PORT]|URL",
-		Short: "Save a diagkit agent's dashboard as a self-contained HTML file",
+		Short: "Save a diagkit agent's dashboard as a self-contained HTML file (or its data as JSON)",
 		Long: `dashboard saves the view the agent serves at /debug/diag/ as one HTML file,
 to attach to an incident: the shares and scheduling latency over the agent's
 history, the warnings on that timeline, the top interrupted functions and cgo
@@ -51,15 +79,17 @@ window history (use preempt-share --fresh or doctor there).
 
 The target is HOST (port 6060), HOST:PORT or an http(s) URL, which may
 include the prefix the agent is mounted under; a bearer token comes from
---token or DIAGKIT_TOKEN. The file is --out, by default
-diagkit-HOST-PORT-TIME.html in the current directory; "-" writes to standard
-output.
+--token or DIAGKIT_TOKEN. -o json writes the data the page would hold
+(schema diagkit.dashboard/v1: the history and the doctor report) instead of
+the page. The file is -f/--file, by default diagkit-HOST-PORT-TIME.html (or
+.json) in the current directory; "-" writes to standard output.
 
 Exit codes: 0 ok, 1 error (not a diagkit agent, no window yet, cannot write),
-2 usage, 4 unreachable, 5 not authorized.`,
+2 usage, 4 unreachable, 5 not authorized, 6 busy (429).`,
 		Example: `  diagctl dashboard localhost:6060
-  diagctl dashboard -o incident-4711.html https://api.internal:6060
-  diagctl dashboard --windows 30 -o - http://host:8080/diagkit > view.html`,
+  diagctl dashboard -f incident-4711.html https://api.internal:6060
+  diagctl dashboard --windows 30 -f - http://host:8080/diagkit > view.html
+  diagctl dashboard -o json -f - localhost:6060 | jq '.history.windows | length'`,
 		Args:              exactArgs(1, "one target (HOST[:PORT] or URL)"),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,15 +97,24 @@ Exit codes: 0 ok, 1 error (not a diagkit agent, no window yet, cannot write),
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.out, "out", "o", "", "write the page to `FILE` (\"-\": standard output; default diagkit-HOST-PORT-TIME.html)")
+	f.VarP(&opts.output, "output", "o", "output `format`: html (the page) or json (its data)")
+	f.StringVarP(&opts.file, "file", "f", "", "write to `FILE` (\"-\": standard output; default diagkit-HOST-PORT-TIME.html or .json)")
+	// --out FILE, the flag's name before -o became the format.
+	f.StringVar(&opts.file, "out", "", "write to `FILE`")
+	_ = f.MarkHidden("out")
 	f.IntVar(&opts.windows, "windows", 0, "keep the last `N` windows (0: all the agent has)")
-	addTransportFlags(f, &opts.transportOptions)
-	_ = cmd.MarkFlagFilename("out", "html")
+	addTransportFlags(f, &opts.transportOptions, false)
+	_ = cmd.MarkFlagFilename("file", "html", "json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
+		[]string{"html", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("windows", cobra.NoFileCompletions)
 	return cmd
 }
 
 func runDashboard(cmd *cobra.Command, target string, opts *dashboardOptions) error {
+	if cmd.Flags().Changed("out") {
+		fmt.Fprintln(cmd.ErrOrStderr(), "diagctl: --out is deprecated: use -f/--file")
+	}
 	if opts.windows < 0 {
 		return usageErrorf("invalid argument %d for --windows: want 0 (all) or more", opts.windows)
 	}
@@ -95,12 +134,16 @@ func runDashboard(cmd *cobra.Command, target string, opts *dashboardOptions) err
 		return err
 	}
 	var buf bytes.Buffer
-	if err := dashboard.Write(&buf, *snap); err != nil {
+	write, ext := dashboard.Write, ".html"
+	if opts.output == dashboardJSON {
+		write, ext = dashboard.WriteJSON, ".json"
+	}
+	if err := write(&buf, *snap); err != nil {
 		return err
 	}
-	name := opts.out
+	name := opts.file
 	if name == "" {
-		name = dashboardFileName(base, snap.Saved)
+		name = dashboardFileName(base, snap.Saved, ext)
 	}
 	if name == "-" {
 		if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
@@ -112,7 +155,11 @@ func runDashboard(cmd *cobra.Command, target string, opts *dashboardOptions) err
 	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
 		return &codedError{exitError, fmt.Errorf("writing the dashboard: %v", err)}
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s; open it in a browser\n", termSafe(name), termSafe(snapshotSummary(snap)))
+	hint := "; open it in a browser"
+	if opts.output == dashboardJSON {
+		hint = ""
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s%s\n", termSafe(name), termSafe(snapshotSummary(snap)), hint)
 	return nil
 }
 
@@ -191,9 +238,9 @@ func displayTarget(base *url.URL) string {
 	return u.String()
 }
 
-// dashboardFileName is the default file name: diagkit-HOST-PORT-TIME.html,
+// dashboardFileName is the default file name: diagkit-HOST-PORT-TIME.EXT,
 // with anything but letters, digits, dots and dashes made a dash.
-func dashboardFileName(base *url.URL, saved time.Time) string {
+func dashboardFileName(base *url.URL, saved time.Time, ext string) string {
 	host := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
@@ -202,7 +249,7 @@ func dashboardFileName(base *url.URL, saved time.Time) string {
 		return '-'
 	}, strings.Trim(base.Host, "[]"))
 	host = strings.Trim(host, "-")
-	return "diagkit-" + host + "-" + saved.UTC().Format("20060102T150405Z") + ".html"
+	return "diagkit-" + host + "-" + saved.UTC().Format("20060102T150405Z") + ext
 }
 
 // snapshotSummary says what the file holds, in one line.

@@ -537,7 +537,7 @@ func TestDashboardInChromium(t *testing.T) {
 
 	// What diagctl dashboard saves for this agent.
 	snapshotFile := filepath.Join(artifacts, "dashboard-snapshot.html")
-	if res := runDiagctl(t, nil, "dashboard", "--token", token, "-o", snapshotFile, base); res.code != exitOK {
+	if res := runDiagctl(t, nil, "dashboard", "--token", token, "-f", snapshotFile, base); res.code != exitOK {
 		t.Fatalf("diagctl dashboard: exit %d: %s", res.code, res.stderr)
 	}
 	snapData, err := os.ReadFile(snapshotFile)

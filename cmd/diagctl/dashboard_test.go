@@ -103,7 +103,7 @@ func TestDashboardSavesTheAgentsView(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "incident.html")
 
-	res := runDiagctl(t, nil, "dashboard", "--token", token, "-o", file, srv.URL)
+	res := runDiagctl(t, nil, "dashboard", "--token", token, "-f", file, srv.URL)
 	if res.code != exitOK || res.stdout != "" || !strings.Contains(res.stderr, "wrote "+file) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
 	}
@@ -133,7 +133,7 @@ func TestDashboardSavesTheAgentsView(t *testing.T) {
 	}
 
 	// --windows keeps the last N; "-" writes to standard output.
-	res = runDiagctl(t, nil, "dashboard", "--token", token, "--windows", "1", "-o", "-", srv.URL)
+	res = runDiagctl(t, nil, "dashboard", "--token", token, "--windows", "1", "-f", "-", srv.URL)
 	if res.code != exitOK || !strings.HasPrefix(res.stdout, "<!DOCTYPE html>") {
 		t.Fatalf("-o -: exit %d\n%.300s\n%s", res.code, res.stdout, res.stderr)
 	}
@@ -236,7 +236,7 @@ func TestDashboardErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.html")
-			res := runDiagctl(t, nil, append([]string{"dashboard", "-o", out, "--timeout", "5s"}, tc.args...)...)
+			res := runDiagctl(t, nil, append([]string{"dashboard", "-f", out, "--timeout", "5s"}, tc.args...)...)
 			if res.code != tc.code || !strings.Contains(res.stderr, tc.want) {
 				t.Errorf("exit %d, want %d; stderr %q, want %q", res.code, tc.code, res.stderr, tc.want)
 			}
@@ -259,7 +259,7 @@ func TestDashboardErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fa := newFakeAgent(t, jsonHandler(history), tc.doctor)
-			res := runDiagctl(t, nil, "dashboard", "-o", "-", fa.URL)
+			res := runDiagctl(t, nil, "dashboard", "-f", "-", fa.URL)
 			if res.code != exitOK {
 				t.Fatalf("exit %d: %s", res.code, res.stderr)
 			}
@@ -273,8 +273,32 @@ func TestDashboardErrors(t *testing.T) {
 		})
 	}
 
+	// -o is the format: json writes the data the page holds; a file name
+	// is a usage error that points to -f; --out still names the file.
+	jfa := newFakeAgent(t, jsonHandler(history), jsonHandler(doctor))
+	res := runDiagctl(t, nil, "dashboard", "-o", "json", "-f", "-", jfa.URL)
+	var sp savedPage
+	if err := json.Unmarshal([]byte(res.stdout), &sp); res.code != exitOK || err != nil ||
+		sp.Schema != "diagkit.dashboard/v1" || len(sp.History.Windows) != 2 || sp.Doctor == nil {
+		t.Errorf("-o json: exit %d, %v, %+v\n%s", res.code, err, sp, res.stderr)
+	}
+	jsonFile := filepath.Join(t.TempDir(), "view.json")
+	if res := runDiagctl(t, nil, "dashboard", "--output=json", "--out", jsonFile, jfa.URL); res.code != exitOK ||
+		!strings.Contains(res.stderr, "--out is deprecated: use -f/--file") {
+		t.Errorf("--out: exit %d\n%s", res.code, res.stderr)
+	} else if b, err := os.ReadFile(jsonFile); err != nil || !json.Valid(b) {
+		t.Errorf("--out %s: %v", jsonFile, err)
+	}
+	res = runDiagctl(t, nil, "dashboard", "-o", "incident.html", jfa.URL)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "want html or json") || !strings.Contains(res.stderr, "-f/--file incident.html") {
+		t.Errorf("-o incident.html: exit %d, want %d with a pointer to -f:\n%s", res.code, exitUsage, res.stderr)
+	}
+	if _, err := os.Stat("incident.html"); err == nil {
+		t.Error("-o incident.html wrote the file")
+	}
+
 	fa := newFakeAgent(t, jsonHandler(history), jsonHandler(doctor))
-	res := runDiagctl(t, nil, "dashboard", "--windows", "5", "-o", "-", fa.URL+"/")
+	res = runDiagctl(t, nil, "dashboard", "--windows", "5", "-f", "-", fa.URL+"/")
 	if res.code != exitOK {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
@@ -300,7 +324,7 @@ func TestDashboardEscapesTheData(t *testing.T) {
 	w.Warnings[0].Causes = []string{evil}
 	w.Interpretation = "\u2028" + evil
 	fa := newFakeAgent(t, jsonHandler(api.History{WindowSchema: api.WindowSchema, Windows: []api.WindowReport{*w}}), nil)
-	res := runDiagctl(t, nil, "dashboard", "-o", "-", fa.URL)
+	res := runDiagctl(t, nil, "dashboard", "-f", "-", fa.URL)
 	if res.code != exitOK {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}

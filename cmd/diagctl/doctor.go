@@ -67,7 +67,8 @@ of --trace-seconds (Go version, GOMAXPROCS, scheduling latency); the rest
 (among it the cgroup's throttling and the run-queue wait) is unknown. A FILE is a saved CPU profile: only the profile-based items apply.
 
 Exit codes: 0 no item failed, 3 an item failed (or warned, with --strict),
-1 error, 2 usage, 4 unreachable, 5 not authorized.`,
+1 error, 2 usage, 4 unreachable, 5 not authorized, 6 busy (the target's
+profiler or tracer is in use, or 429).`,
 		Example: `  diagctl doctor localhost:6060
   diagctl doctor -o json https://api.internal:6060 | jq '.checks[] | select(.status=="fail")'
   diagctl doctor --strict --seconds 10 10.0.0.7:8080   # a plain net/http/pprof server
@@ -82,7 +83,7 @@ Exit codes: 0 no item failed, 3 an item failed (or warned, with --strict),
 	f.BoolVar(&opts.strict, "strict", false, "exit 3 on warnings too, not only on failures")
 	f.IntVar(&opts.seconds, "seconds", opts.seconds, "length of the CPU profile taken from a plain pprof server, in `seconds`")
 	f.IntVar(&opts.traceSeconds, "trace-seconds", opts.traceSeconds, "length of the execution trace taken from a plain pprof server, in `seconds` (0: none)")
-	addTransportFlags(f, &opts.transportOptions)
+	addTransportFlags(f, &opts.transportOptions, true)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
 		[]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

@@ -349,8 +349,8 @@ func TestCredentialsInTargetAreRedacted(t *testing.T) {
 		{[]string{"watch", "--count", "1", "--plain", with(denied, "x:"+secret)}, exitAuth},
 		{[]string{"trace", "--seconds", "1", with(denied, "x:"+secret)}, exitAuth},
 		{[]string{"trace", "--evidence", with(ok, "x:"+secret)}, exitError},
-		{[]string{"dashboard", "-o", "-", with(ok, "x:"+secret)}, exitError}, // no history: 404
-		{[]string{"dashboard", "-o", "-", with(denied, "x:"+secret)}, exitAuth},
+		{[]string{"dashboard", "-f", "-", with(ok, "x:"+secret)}, exitError}, // no history: 404
+		{[]string{"dashboard", "-f", "-", with(denied, "x:"+secret)}, exitAuth},
 		{[]string{"preempt-share", with(ok, "x:"+secret) + "/?q=1"}, exitError},
 		{[]string{"preempt-share", "https://x:" + secret + "@bad host/"}, exitError},
 	} {
@@ -470,7 +470,7 @@ func TestEscapeSequencesAreEscaped(t *testing.T) {
 		{"watch", "--count", "1", "--plain", addr},
 		{"watch", "--count", "1", "--plain", "--fresh", "--seconds", "1", addr},
 		{"trace", "--seconds", "1", addr},
-		{"dashboard", "-o", "-", addr},
+		{"dashboard", "-f", "-", addr},
 	} {
 		r := runDiagctl(t, nil, args...)
 		t.Logf("%v: exit %d", args, r.code)
@@ -588,7 +588,7 @@ func TestAgentSharesAreRangeChecked(t *testing.T) {
 
 		hist := []byte(`{"window_schema":"` + api.WindowSchema + `","windows":[` + string(good) + `,` + string(tc.body) + `]}`)
 		srv = newFakeAgent(t, respond(http.StatusOK, "application/json", hist), nil).Server
-		r = runDiagctl(t, nil, "dashboard", "-o", "-", strings.TrimPrefix(srv.URL, "http://"))
+		r = runDiagctl(t, nil, "dashboard", "-f", "-", strings.TrimPrefix(srv.URL, "http://"))
 		if r.code != exitError || !strings.Contains(r.stderr, "window #7 of the history: invalid window report: "+tc.want) {
 			t.Errorf("%s: dashboard: exit %d, stderr %q", tc.name, r.code, r.stderr)
 		}

@@ -6,10 +6,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/pprof/profile"
+	"github.com/spf13/cobra"
 )
 
 // result is what one in-process run of diagctl produced.
@@ -221,6 +224,175 @@ func TestHelpListsCommandsAndExitCodes(t *testing.T) {
 	}
 }
 
+// commandExitCodes are the exit codes each command can end with: its help
+// must list exactly these.
+var commandExitCodes = map[string][]int{
+	"diagctl":                       {0, 1, 2, 3, 4, 5, 6},
+	"diagctl preempt-share":         {0, 1, 2, 3, 4, 5, 6},
+	"diagctl watch":                 {0, 1, 2, 4, 5, 6},
+	"diagctl doctor":                {0, 1, 2, 3, 4, 5, 6},
+	"diagctl trace":                 {0, 1, 2, 4, 5, 6},
+	"diagctl dashboard":             {0, 1, 2, 4, 5, 6},
+	"diagctl version":               {0, 2},
+	"diagctl help":                  {0, 2},
+	"diagctl completion":            {0, 2},
+	"diagctl completion bash":       {0, 2},
+	"diagctl completion fish":       {0, 2},
+	"diagctl completion powershell": {0, 2},
+	"diagctl completion zsh":        {0, 2},
+}
+
+// exitCodesIn reads the exit codes a help text lists: the numbers 0 to 6
+// that start an item of its "Exit codes:" paragraph ("2 usage", "  3
+// threshold").
+func exitCodesIn(help string) []int {
+	i := strings.Index(help, "Exit codes:")
+	if i < 0 {
+		return nil
+	}
+	para := help[i+len("Exit codes:"):]
+	// The paragraph ends at a blank line, the root's list at "Usage:".
+	if j := strings.Index(para, "\n\n"); j >= 0 {
+		para = para[:j]
+	}
+	var codes []int
+	for _, m := range regexp.MustCompile(`(?:^|[\s,:])([0-6]) +[a-z]`).FindAllStringSubmatch(para, -1) {
+		c := int(m[1][0] - '0')
+		if !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// TestHelpOfEveryCommand walks every command, cobra's completion and help
+// among them: "CMD --help" and "help CMD" print the same help, with an
+// exit-code list that is exactly the command's; a command that groups
+// subcommands rejects an unknown one with exit 2; and the root's help lists
+// every command and every exit code any command lists.
+func TestHelpOfEveryCommand(t *testing.T) {
+	t.Parallel()
+	root := newRootCmd()
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		paths = append(paths, path)
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == cobra.ShellCompRequestCmd || sub.Name() == cobra.ShellCompNoDescRequestCmd {
+				continue
+			}
+			walk(sub, append(slices.Clone(path), sub.Name()))
+		}
+		if len(path) > 0 && c.HasAvailableSubCommands() {
+			args := append(slices.Clone(path), "nosuch")
+			if res := runDiagctl(t, nil, args...); res.code != exitUsage || !strings.Contains(res.stderr, `"nosuch"`) {
+				t.Errorf("diagctl %s: exit %d, want %d naming the subcommand:\n%s", strings.Join(args, " "), res.code, exitUsage, res.stderr)
+			}
+			if res := runDiagctl(t, nil, path...); res.code != exitUsage {
+				t.Errorf("diagctl %s (no subcommand): exit %d, want %d", strings.Join(path, " "), res.code, exitUsage)
+			}
+		}
+	}
+	walk(root, nil)
+	rootHelp := runDiagctl(t, nil, "--help").stdout
+	rootCodes := exitCodesIn(rootHelp)
+	seen := map[string]bool{}
+	for _, path := range paths {
+		name := strings.Join(append([]string{"diagctl"}, path...), " ")
+		seen[name] = true
+		want, ok := commandExitCodes[name]
+		if !ok {
+			t.Errorf("%s: a command the test does not know: add its exit codes to commandExitCodes", name)
+			continue
+		}
+		res := runDiagctl(t, nil, append(slices.Clone(path), "--help")...)
+		if res.code != exitOK || res.stderr != "" || !strings.Contains(res.stdout, "Usage:") {
+			t.Errorf("%s --help: exit %d, stderr %q", name, res.code, res.stderr)
+			continue
+		}
+		if got := exitCodesIn(res.stdout); !slices.Equal(got, want) {
+			t.Errorf("%s --help lists exit codes %v, want %v:\n%s", name, got, want, res.stdout)
+		}
+		for _, c := range want {
+			if !slices.Contains(rootCodes, c) {
+				t.Errorf("%s exits %d, which diagctl --help does not list", name, c)
+			}
+		}
+		if len(path) > 0 {
+			if !strings.Contains(rootHelp, "\n  "+path[0]+" ") {
+				t.Errorf("diagctl --help does not list %s", path[0])
+			}
+			h := runDiagctl(t, nil, append([]string{"help"}, path...)...)
+			if h.code != exitOK || h.stdout != res.stdout {
+				t.Errorf("diagctl help %s: exit %d, output differs from %s --help", strings.Join(path, " "), h.code, name)
+			}
+		}
+		// No help mentions a flag the command does not have (cobra's
+		// completion scripts' help quotes other programs' flags).
+		cmd, _, err := root.Find(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// -o is the output format wherever it exists, and every command
+		// that prints a report or a page has it.
+		if o := cmd.Flags().ShorthandLookup("o"); o != nil && (o.Name != "output" || o.Value.Type() != "format") {
+			t.Errorf("%s: -o is --%s (%s), want --output, a format", name, o.Name, o.Value.Type())
+		}
+		if len(path) == 1 && !slices.Contains([]string{"version", "help", "completion"}, path[0]) && cmd.Flags().ShorthandLookup("o") == nil {
+			t.Errorf("%s has no -o/--output", name)
+		}
+		if len(path) > 1 && path[0] == "completion" {
+			continue
+		}
+		for _, m := range regexp.MustCompile(`--([a-z][a-z-]+)`).FindAllStringSubmatch(res.stdout, -1) {
+			if m[1] != "help" && cmd.Flags().Lookup(m[1]) == nil && cmd.InheritedFlags().Lookup(m[1]) == nil && !otherCommandFlag(root, m[1]) {
+				t.Errorf("%s --help mentions --%s, a flag no command has", name, m[1])
+			}
+		}
+		if strings.Contains(res.stdout, "added to --seconds") && cmd.Flags().Lookup("seconds") == nil {
+			t.Errorf("%s --help relates --timeout to --seconds, a flag it does not have", name)
+		}
+	}
+	for name := range commandExitCodes {
+		if !seen[name] {
+			t.Errorf("%s: no such command", name)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"help", "nosuch"}, exitUsage},
+		{[]string{"help", "completion", "nosuch"}, exitUsage},
+		{[]string{"-v"}, exitUsage}, // not --version: kubectl users read it as verbosity
+		{[]string{"--version"}, exitOK},
+	} {
+		if res := runDiagctl(t, nil, tc.args...); res.code != tc.code {
+			t.Errorf("diagctl %q: exit %d, want %d\n%s", tc.args, res.code, tc.code, res.stderr)
+		}
+	}
+}
+
+// otherCommandFlag reports whether some command has the flag name (a help
+// may point to another command's flag, as watch's does to preempt-share).
+func otherCommandFlag(root *cobra.Command, name string) bool {
+	found := false
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Flags().Lookup(name) != nil {
+			found = true
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return found
+}
+
 func TestCompletion(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -232,6 +404,9 @@ func TestCompletion(t *testing.T) {
 		{"zsh script", []string{"completion", "zsh"}, []string{"#compdef diagctl"}},
 		{"commands", []string{"__complete", ""}, []string{"preempt-share", "version"}},
 		{"output values", []string{"__complete", "preempt-share", "-o", ""}, []string{"table\n", "json\n", ":4\n"}},
+		{"watch output values", []string{"__complete", "watch", "-o", ""}, []string{"text\n", "json\n", ":4\n"}},
+		{"dashboard output values", []string{"__complete", "dashboard", "-o", ""}, []string{"html\n", "json\n", ":4\n"}},
+		{"help topics", []string{"__complete", "help", "do"}, []string{"doctor\t"}},
 		// File names for FILE: the default directive (0).
 		{"file argument", []string{"__complete", "preempt-share", ""}, []string{":0\n"}},
 	}

@@ -66,7 +66,8 @@ window, diagkit.report/v1 otherwise; a JSON array for several targets).
 any target is above the threshold (the report is printed all the same).
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 threshold exceeded, 4 target unreachable
-(refused, DNS, timeout), 5 not authorized (401/403), 6 target's profiler busy.
+(refused, DNS, timeout), 5 not authorized (401/403), 6 busy (the target's
+profiler is in use, or 429).
 With several targets, the exit code is the one their errors share, 1 if they
 differ, and 3 or 0 when none failed.`,
 		Example: `  go test -cpuprofile cpu.out ./server && diagctl preempt-share cpu.out
@@ -95,7 +96,7 @@ differ, and 3 or 0 when none failed.`,
 	f.Var(&opts.failAbove, "fail-above", "exit 3 when the async-preempt share is above `X`, a fraction (0.01) or a percentage (1%)")
 	f.BoolVar(&opts.live.fresh, "fresh", false, "take a new CPU profile even when the target has a diagkit agent")
 	f.IntVar(&opts.live.seconds, "seconds", opts.live.seconds, "length of a fresh CPU profile, in `seconds`")
-	addTransportFlags(f, &opts.live.transportOptions)
+	addTransportFlags(f, &opts.live.transportOptions, true)
 	f.StringVar(&opts.targetsFile, "targets-file", "", "read targets from `FILE`, one per line (# comments)")
 	f.IntVar(&opts.parallel, "parallel", opts.parallel, "query at most `N` targets at once")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(

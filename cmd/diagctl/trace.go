@@ -93,7 +93,7 @@ With -o json it prints the diagkit.trace/v1 summary.
 
 Exit codes: 0 ok, 1 error (unreadable or invalid trace, 404), 2 usage,
 4 target unreachable (refused, DNS, timeout), 5 not authorized (401/403),
-6 the target's tracer is busy (another trace is running).`,
+6 busy (another trace is running, or 429).`,
 		Example: `  diagctl trace localhost:6060                 # a 5 s trace of a live process
   diagctl trace --seconds 2 -o json host:6060   # the diagkit.trace/v1 summary
   diagctl trace --evidence localhost:6060       # the trace behind the agent's last warning
@@ -112,7 +112,7 @@ Exit codes: 0 ok, 1 error (unreadable or invalid trace, 404), 2 usage,
 	f.IntVar(&opts.top, "top", opts.top, "list the `N` longest runs, calls and most preempted functions (0 lists none)")
 	f.IntVar(&opts.seconds, "seconds", opts.seconds, "length of a live trace, in `seconds`")
 	f.BoolVar(&opts.evidence, "evidence", false, "read a diagkit agent's evidence trace, taken with its last scheduling-latency or async-preemption warning")
-	addTransportFlags(f, &opts.transport)
+	addTransportFlags(f, &opts.transport, true)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
 		[]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("top", cobra.NoFileCompletions)

@@ -10,8 +10,12 @@ import (
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:               "version",
-		Short:             "Print the diagctl version",
+		Use:   "version",
+		Short: "Print the diagctl version",
+		Long: `version prints diagctl's version, its VCS revision when the build recorded
+one, and the Go version, on one line (as diagctl --version does).
+
+Exit codes: 0 ok, 2 usage (an argument given).`,
 		Args:              exactArgs(0, "no arguments"),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -38,10 +41,35 @@ type watchOptions struct {
 	interval time.Duration
 	count    int
 	plain    bool
+	output   watchFormat
+}
+
+// watchFormat is watch's -o/--output: the terminal view or plain lines
+// (text), or a JSON document per window (json).
+type watchFormat string
+
+const (
+	watchText watchFormat = "text"
+	watchJSON watchFormat = "json"
+)
+
+func (o *watchFormat) String() string { return string(*o) }
+func (o *watchFormat) Type() string   { return "format" }
+
+func (o *watchFormat) Set(s string) error {
+	switch f := watchFormat(s); f {
+	case watchText, watchJSON:
+		*o = f
+		return nil
+	case "table": // as trace takes it
+		*o = watchText
+		return nil
+	}
+	return errors.New("want text or json")
 }
 
 func newWatchCmd() *cobra.Command {
-	opts := &watchOptions{interval: 2 * time.Second}
+	opts := &watchOptions{interval: 2 * time.Second, output: watchText}
 	opts.live.seconds = 5
 	opts.live.timeout = 10 * time.Second
 	opts.live.top = 1 // the view shows the top interrupted function only
@@ -71,6 +99,11 @@ first cause. Anywhere else, or with --plain, it prints one line per update:
 (each update is one line, wrapped here; window=N is the agent's window,
 profile=N a fresh profile; the time is the end of the window or profile, UTC.)
 
+With -o json it prints one JSON document per line for each new window, the
+document preempt-share -o json prints: diagkit.window/v1 for an agent's
+window, diagkit.report/v1 for a fresh profile. A failed attempt prints no
+document; it is reported on standard error as one "diagctl: " line.
+
 A target that does not answer (refused, DNS, timeout) or whose CPU profiler is
 busy is shown as such and tried again at the next tick. A refused token
 (401/403), a 404 or an answer that is not a profile ends the watch. So does
@@ -78,13 +111,14 @@ Ctrl-C, and --count N after N updates (new windows, new profiles or failed
 attempts), which suits scripts.
 
 Exit codes: 0 ok (stopped by Ctrl-C or --count), 1 error, 2 usage, 4 target
-unreachable (refused, DNS, timeout), 5 not authorized (401/403), 6 target's
-profiler busy. With --count, a watch whose last update failed exits with the
-code of that failure.`,
+unreachable (refused, DNS, timeout), 5 not authorized (401/403), 6 busy (the
+target's profiler is in use, or 429). With --count, a watch whose last update
+failed exits with the code of that failure.`,
 		Example: `  diagctl watch localhost:6060
   diagctl watch --fresh --seconds 10 https://api.internal:6060
   diagctl watch --count 1 --plain localhost:6060 | grep -q 'warnings=none'
-  diagctl watch localhost:6060 | tee watch.log`,
+  diagctl watch localhost:6060 | tee watch.log
+  diagctl watch -o json localhost:6060 | jq -c '{seq, async: .shares.async_preempt}'`,
 		Args:              exactArgs(1, "one target (HOST[:PORT] or URL)"),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,10 +131,13 @@ code of that failure.`,
 	f.BoolVar(&opts.live.fresh, "fresh", false, "take new CPU profiles even from a diagkit agent")
 	f.IntVar(&opts.live.seconds, "seconds", opts.live.seconds, "length of each fresh CPU profile, in `seconds`")
 	f.BoolVar(&opts.plain, "plain", false, "print one line per update even on a terminal")
-	addTransportFlags(f, &opts.live.transportOptions)
+	f.VarP(&opts.output, "output", "o", "output `format`: text (the terminal view or plain lines) or json (a document per window)")
+	addTransportFlags(f, &opts.live.transportOptions, true)
 	_ = cmd.RegisterFlagCompletionFunc("interval", cobra.FixedCompletions(
 		[]string{"1s", "2s", "5s", "10s"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("count", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
+		[]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("seconds", cobra.NoFileCompletions)
 	return cmd
 }
@@ -177,7 +214,9 @@ func watch(cmd *cobra.Command, target string, opts *watchOptions) error {
 
 	out := cmd.OutOrStdout()
 	var view watchView = &plainView{w: out}
-	if tv := newTerminalView(out); tv != nil && !opts.plain {
+	if opts.output == watchJSON {
+		view = &jsonView{w: out, errw: cmd.ErrOrStderr()}
+	} else if tv := newTerminalView(out); tv != nil && !opts.plain {
 		view = tv
 	}
 	defer view.close()
@@ -229,6 +268,36 @@ func watch(cmd *cobra.Command, target string, opts *watchOptions) error {
 		}
 	}
 }
+
+// jsonView prints a JSON document per line for each new window or profile,
+// and a "diagctl: " line on errw for each failed attempt.
+type jsonView struct {
+	w, errw io.Writer
+}
+
+func (v *jsonView) render(st *watchState, ev watchEvent, now time.Time) error {
+	switch ev {
+	case watchNew:
+		var doc any = st.cur.report
+		if st.cur.window != nil {
+			doc = st.cur.window
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		_, err = v.w.Write(append(b, '\n'))
+		return err
+	case watchError:
+		if watchTransient(st.err) && (st.count == 0 || st.updates < st.count) {
+			fmt.Fprintf(v.errw, "diagctl: %s (exit %d; trying again)\n", errorText(st.err), exitCodeOf(st.err))
+		}
+	}
+	return nil
+}
+
+func (v *jsonView) resized() bool { return false }
+func (v *jsonView) close()        {}
 
 func watchOutputError(err error) error {
 	return fmt.Errorf("writing output: %w", err)

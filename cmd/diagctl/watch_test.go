@@ -722,3 +722,40 @@ func TestWatchShortError(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchJSON checks -o json: one diagkit.window/v1 document per line for
+// each new window, none for an unchanged one or a failed attempt, which is
+// one "diagctl: " line on standard error.
+func TestWatchJSON(t *testing.T) {
+	t.Parallel()
+	wt := newWatchTarget(t, watchProfilerBusy,
+		watchStep{window: watchWindow(1, 0.10, 0.02)},
+		watchStep{window: watchWindow(1, 0.10, 0.02)}, // unchanged: no document
+		watchStep{status: http.StatusServiceUnavailable, body: "no window analyzed yet"},
+		watchStep{window: watchWindow(2, 0.897, 0)},
+	)
+	res := runWatch(t, 10*time.Second, "watch", "-o", "json", "--count", "3", "--interval", "10ms", wt.addr())
+	if res.code != exitOK {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(res.stdout, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2 documents:\n%s", len(lines), res.stdout)
+	}
+	for i, line := range lines {
+		var w api.WindowReport
+		if err := json.Unmarshal([]byte(line), &w); err != nil {
+			t.Fatalf("line %d: %v:\n%s", i+1, err, line)
+		}
+		if w.WindowSchema != api.WindowSchema || w.Seq != uint64(i+1) {
+			t.Errorf("line %d: schema %q, seq %d", i+1, w.WindowSchema, w.Seq)
+		}
+	}
+	if !strings.HasPrefix(res.stderr, "diagctl: ") || strings.Count(res.stderr, "\n") != 1 ||
+		!strings.Contains(res.stderr, "busy") || !strings.Contains(res.stderr, "exit 6") {
+		t.Errorf("stderr: want the busy attempt on one line:\n%s", res.stderr)
+	}
+	if res := runDiagctl(t, nil, "watch", "-o", "yaml", wt.addr()); res.code != exitUsage || !strings.Contains(res.stderr, "want text or json") {
+		t.Errorf("watch -o yaml: exit %d\n%s", res.code, res.stderr)
+	}
+}

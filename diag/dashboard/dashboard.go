@@ -215,6 +215,20 @@ func Write(w io.Writer, s Snapshot) error {
 	return err
 }
 
+// WriteJSON writes s as the JSON document a page from Write holds (its
+// schema is Schema, its mode "snapshot"), indented, for scripts and jq.
+func WriteJSON(w io.Writer, s Snapshot) error {
+	if s.History.Windows == nil {
+		s.History.Windows = []api.WindowReport{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(snapshotData{
+		Schema: Schema, Mode: "snapshot", Target: s.Target, Saved: s.Saved, Generator: s.Generator,
+		History: s.History, Doctor: s.Doctor, DoctorNote: s.DoctorNote,
+	})
+}
+
 // render fills the page. The script and style are inlined as they are (init
 // checks they cannot leave their elements); the data is JSON, which
 // json.Marshal makes safe in a script element: it escapes <, > and & (as

@@ -254,6 +254,32 @@ func TestWriteInlinesTheDataSafely(t *testing.T) {
 	}
 }
 
+// WriteJSON writes the document a saved page holds.
+func TestWriteJSONIsThePagesData(t *testing.T) {
+	snap := testSnapshot()
+	var page, doc bytes.Buffer
+	if err := Write(&page, snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&doc, snap); err != nil {
+		t.Fatal(err)
+	}
+	var fromPage, got snapshotData
+	if err := json.Unmarshal([]byte(element(t, page.String(), `id="diag-data">`, "</script>")), &fromPage); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(doc.Bytes(), &got); err != nil {
+		t.Fatalf("WriteJSON wrote no JSON: %v", err)
+	}
+	if !reflect.DeepEqual(got, fromPage) || got.Schema != Schema || got.Mode != "snapshot" {
+		t.Errorf("WriteJSON:\n%+v\nthe page holds\n%+v", got, fromPage)
+	}
+	var empty bytes.Buffer
+	if err := WriteJSON(&empty, Snapshot{Target: "h:1"}); err != nil || !strings.Contains(empty.String(), `"windows": []`) {
+		t.Errorf("no windows: %v\n%s", err, empty.String())
+	}
+}
+
 func TestWriteWithoutDoctorOrWindows(t *testing.T) {
 	var buf bytes.Buffer
 	if err := Write(&buf, Snapshot{Target: "h:1", DoctorNote: "no doctor here"}); err != nil {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/diagkit/diagkit/diag"
 	"github.com/diagkit/diagkit/diag/api"
+	examplerun "github.com/diagkit/diagkit/examples/internal/run"
 )
 
 func main() {
@@ -189,15 +190,25 @@ func waitForWarning(agent *diag.Agent, timeout time.Duration) (api.Warning, erro
 func step(s string) { fmt.Printf("\n== %s\n", s) }
 
 // consoleLogger is zap's console format, easier on the eyes in a demo than
-// the production JSON that diag/auto uses.
+// the production JSON that diag/auto uses. It writes to standard output
+// with the demo's steps, its levels in colour only on a terminal without
+// NO_COLOR: a file or a pipe gets no escape codes.
 func consoleLogger() *zap.Logger {
 	cfg := zap.NewDevelopmentConfig()
 	cfg.DisableStacktrace = true
-	cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+	cfg.EncoderConfig.EncodeLevel = logLevelEncoder(examplerun.Colour(os.Stdout))
 	cfg.OutputPaths = []string{"stdout"}
 	log, err := cfg.Build()
 	if err != nil {
 		return zap.NewNop()
 	}
 	return log
+}
+
+// logLevelEncoder is the level in capitals, coloured or not.
+func logLevelEncoder(colour bool) zapcore.LevelEncoder {
+	if colour {
+		return zapcore.CapitalColorLevelEncoder
+	}
+	return zapcore.CapitalLevelEncoder
 }

@@ -11,6 +11,8 @@
   var DOCTOR_EVERY_MS = 10000; // the agent caches its doctor report for 10 s
   var FETCH_TIMEOUT_MS = 15000;
   var MARGIN = { left: 58, right: 16, top: 10, bottom: 22 };
+  var LABEL_H = 13; // a threshold label's line height, in px
+  var STRIP_ROW = 20; // the height of a row of the warnings strip, in px
 
   // Warning kinds, in the order the agent checks them (api.WarningKinds).
   var KINDS = {
@@ -587,7 +589,7 @@
     CHARTS.forEach(function (spec) {
       if (spec.block && !$(spec.block).hidden) items.push(['s-' + spec.series[0].key, spec.legend]);
     });
-    items.push(['s-warn', 'warning']);
+    items.push(['s-warn', 'warning (the number of them when several)']);
     fill('tl-legend', items.map(function (it) { return h('span', null, h('i', { 'class': 'sw ' + it[0] }), it[1]); }));
   }
 
@@ -642,10 +644,8 @@
     svg.appendChild(axis);
 
     thresholds.forEach(function (t) {
-      var ty = Math.round(y(t.value)) + 0.5;
-      svg.appendChild(s('line', { 'class': 'threshold', x1: left, x2: right, y1: ty, y2: ty }));
-      svg.appendChild(s('text', { 'class': 'threshold-label', x: right - 4, y: ty - 4, 'text-anchor': 'end',
-        text: (kindOf(t.kind).line || kindOf(t.kind).label.toLowerCase()) + ' threshold ' + fmt(spec.unit, t.value) }));
+      t.y = Math.round(y(t.value)) + 0.5;
+      svg.appendChild(s('line', { 'class': 'threshold', x1: left, x2: right, y1: t.y, y2: t.y }));
     });
 
     // Series: an area under the main one, lines broken where a figure is
@@ -677,6 +677,22 @@
       });
       svg.appendChild(g);
     });
+
+    // The thresholds' labels, above the data lines so that a line does not
+    // run through them, and clear of each other: a label goes above its
+    // line, or below it where another label or the top is in the way.
+    var labels = s('g', { 'class': 'threshold-labels' });
+    var placed = [];
+    thresholds.slice().sort(function (a, b) { return a.y - b.y; }).forEach(function (t) {
+      var ly = t.y - 4;
+      var clash = function (v) { return v - LABEL_H < top || placed.some(function (p) { return Math.abs(p - v) < LABEL_H; }); };
+      if (clash(ly)) ly = t.y + LABEL_H;
+      while (clash(ly) && ly < bottom) ly += LABEL_H;
+      placed.push(ly);
+      labels.appendChild(s('text', { 'class': 'threshold-label', x: right - 4, y: ly, 'text-anchor': 'end', 'data-kind': t.kind,
+        text: (kindOf(t.kind).line || kindOf(t.kind).label.toLowerCase()) + ' threshold ' + fmt(spec.unit, t.value) }));
+    });
+    svg.appendChild(labels);
 
     selectionLine(svg, f, top, bottom);
     interact(svg, f, top, bottom, function (w) {
@@ -731,22 +747,40 @@
     overlay.addEventListener('click', function (ev) { var w = nearest(ev); if (w) select(w.seq); });
   }
 
+  // stripRows gives each window a row of the warnings strip: the first row
+  // where it overlaps no window already placed, so that a window inside
+  // others (a scrape the agent analyzed during its periodic windows) is
+  // drawn apart from them. It returns the rows by seq and their number.
+  function stripRows(windows) {
+    var ends = [], row = {};
+    windows.slice().sort(function (a, b) { return tms(a.start) - tms(b.start) || a.seq - b.seq; }).forEach(function (w) {
+      var i = 0;
+      while (i < ends.length && ends[i] > tms(w.start)) i++;
+      ends[i] = tms(w.end);
+      row[w.seq] = i;
+    });
+    return { row: row, n: Math.max(1, ends.length) };
+  }
+
   // drawStrip draws a cell per window, a marker on each window that warned,
-  // and under the cells a bar per episode, a lane per kind.
+  // and under the cells a bar per episode, a lane per kind. Overlapping
+  // windows take rows of their own.
   function drawStrip(el) {
     var eps = state.episodes || [];
     var lanes = [];
     eps.forEach(function (e) { if (lanes.indexOf(e.kind) < 0) lanes.push(e.kind); });
     lanes.sort(kindCompare);
-    el.style.height = Math.max(44, 36 + 5 * lanes.length) + 'px';
+    var rows = stripRows(state.windows);
+    var extra = STRIP_ROW * (rows.n - 1);
+    el.style.height = Math.max(44, 36 + extra + 5 * lanes.length) + 'px';
     var f = frame(el);
     var svg = s('svg', { viewBox: '0 0 ' + f.W + ' ' + f.H, role: 'img', 'aria-label': 'Warnings per window' });
     if (!f.dom) { el.replaceChildren(svg); return; }
-    var cy = 22;
+    var cy0 = 22;
     var bars = s('g', { 'class': 'episode-bars' });
     eps.forEach(function (e) {
       var a = f.x(tms(e.first.start)), b = f.x(tms(e.last.end));
-      bars.appendChild(s('rect', { 'class': 'episode-bar ' + kindOf(e.kind).sw, x: a + 0.5, y: cy + 12 + 5 * lanes.indexOf(e.kind),
+      bars.appendChild(s('rect', { 'class': 'episode-bar ' + kindOf(e.kind).sw, x: a + 0.5, y: cy0 + extra + 12 + 5 * lanes.indexOf(e.kind),
         width: Math.max(1, b - a - 1), height: 3, 'data-kind': e.kind, 'data-first': e.first.seq, 'data-last': e.last.seq }));
     });
     svg.appendChild(bars);
@@ -755,12 +789,15 @@
     state.windows.forEach(function (w) {
       var a = f.x(tms(w.start)), b = f.x(tms(w.end));
       var wd = Math.max(1, b - a - 1);
-      cells.appendChild(s('rect', { 'class': 'cell' + (w.seq === state.selected ? ' sel' : ''), x: a + 0.5, y: cy - 9, width: wd, height: 18, 'data-seq': w.seq }));
+      var row = rows.row[w.seq] || 0;
+      var cy = cy0 + STRIP_ROW * row;
+      cells.appendChild(s('rect', { 'class': 'cell' + (row ? ' inner' : '') + (w.seq === state.selected ? ' sel' : ''), x: a + 0.5, y: cy - 9, width: wd, height: 18,
+        'data-seq': w.seq, 'data-row': row }));
       var n = (w.warnings || []).length;
       if (!n) return;
       var x = f.x(mid(w));
       var g = s('g', { 'class': 'warn', 'data-seq': w.seq, role: 'button', tabindex: 0, 'aria-label': 'Window #' + w.seq + ': ' + n + ' warning' + (n > 1 ? 's' : '') });
-      g.appendChild(s('path', { 'class': 'warn-marker' + (n > 1 ? ' multi' : ''), d: 'M' + x + ',' + (cy - 8) + 'l8,8l-8,8l-8,-8z', 'data-seq': w.seq }));
+      g.appendChild(s('path', { 'class': 'warn-marker' + (n > 1 ? ' multi' : ''), d: 'M' + x + ',' + (cy - 8) + 'l8,8l-8,8l-8,-8z', 'data-seq': w.seq, 'data-row': row }));
       if (n > 1) g.appendChild(s('text', { 'class': 'warn-count', x: x, y: cy + 3.2, 'text-anchor': 'middle', text: String(n) }));
       g.addEventListener('click', function () { select(w.seq); });
       g.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(w.seq); } });
