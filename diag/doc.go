@@ -145,6 +145,10 @@
 //	diagkit_push_sent_total                 push backend counters (Status.Push*); 0 without one
 //	diagkit_push_errors_total
 //	diagkit_push_dropped_total
+//	diagkit_push_retries_total              retries of retryable upload failures
+//	diagkit_push_rejected_total             profiles refused with a non-retryable 4xx
+//	diagkit_push_stale_total                profiles dropped as older than the ingestion window
+//	diagkit_push_sample_labels_total{action} sample label keys renamed or dropped for the server
 //
 // diag/alerts/diagkit.rules.yml has Prometheus alerting rules over them,
 // one per warning kind.
@@ -168,18 +172,25 @@
 //     queue instead of its uploader.
 //
 // Profiles are named "app{k=v,...}": the application name (default: the
-// executable's), tags hostname, version and service_git_ref (from the build
-// info), the configured Tags, and pyroscope-go's session and runtime labels.
-// Basic auth, the tenant (X-Scope-OrgID) and extra headers are sent as
-// pyroscope-go sends them. The password is never logged or printed
-// (PyroscopeConfig.String redacts it).
+// executable's), tags hostname, version, service_repository and
+// service_git_ref (from the build info), the configured Tags (at most 17,
+// so a series stays within the server's 30 labels), and pyroscope-go's
+// session and runtime labels. Tag names follow the server's own grammar
+// (github.com/grafana/pyroscope/api/model/labelset); pprof sample label
+// keys the server would refuse are rewritten or dropped in the uploaded
+// bytes, and counted. Basic auth, the tenant (X-Scope-OrgID) and extra
+// headers are sent as pyroscope-go sends them; HTTPHeaders may not
+// override the first two. The password, and the URL's user info and query,
+// are never logged or printed.
 //
 // The push never holds the program up: producers only append to a queue of
 // QueueSize profiles that drops its oldest when full; one goroutine uploads,
-// each request bounded by Timeout. A failed upload (down, slow, any status
-// but 200) is not retried but counted, and the uploader backs off up to
-// twice UploadRate. Status.PushSent, PushErrors and PushDropped count it
-// all; the log gets at most a line a minute about failures and one about
+// each request bounded by Timeout. A retryable failure (no answer, 408,
+// 429, 5xx) is retried up to 4 tries with jittered backoff, at least the
+// server's Retry-After; another 4xx is a rejection, never retried; a
+// profile older than the server's ingestion window (1 h) is dropped unsent.
+// Status.PushSent, PushErrors and PushDropped and the diagkit_push_*
+// metrics count it all; the log gets at most a line a minute about failures and one about
 // drops. Stop sends what is queued for at most FlushTimeout (5 s), then
 // drops the rest.
 //

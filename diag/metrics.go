@@ -82,6 +82,15 @@ var (
 		"Failed push attempts; 0 without a push backend.", nil, nil)
 	descPushDropped = prometheus.NewDesc("diagkit_push_dropped_total",
 		"Profiles the push backend dropped (queue full or retries exhausted); 0 without one.", nil, nil)
+	descPushRetries = prometheus.NewDesc("diagkit_push_retries_total",
+		"Upload attempts that were retries of a retryable failure (no answer, 408, 429, 5xx); 0 without a push backend.", nil, nil)
+	descPushRejected = prometheus.NewDesc("diagkit_push_rejected_total",
+		"Profiles the Pyroscope server refused with a 4xx other than 408 and 429, not retried; 0 without a push backend.", nil, nil)
+	descPushStale = prometheus.NewDesc("diagkit_push_stale_total",
+		"Profiles dropped unsent as older than the server's ingestion window; 0 without a push backend.", nil, nil)
+	descPushSampleLabels = prometheus.NewDesc("diagkit_push_sample_labels_total",
+		"pprof sample label keys the push rewrote to names the server accepts (action=renamed) or dropped (action=dropped), once per profile they were in.",
+		[]string{"action"}, nil)
 )
 
 // metricDescs lists every metric the collector may emit, in documentation
@@ -92,6 +101,7 @@ var metricDescs = []*prometheus.Desc{
 	descCgroupPeriods, descCgroupThrottledPeriods, descCgroupThrottledSeconds,
 	descWindows, descFailures, descBusyEvents, descBusy,
 	descWarnings, descWarningsLogged, descWarningActive, descPushSent, descPushErrors, descPushDropped,
+	descPushRetries, descPushRejected, descPushStale, descPushSampleLabels,
 }
 
 // warningKinds are the kinds diagkit_warnings_total and
@@ -168,6 +178,12 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	sendMetric(ch, descPushSent, prometheus.CounterValue, float64(st.PushSent))
 	sendMetric(ch, descPushErrors, prometheus.CounterValue, float64(st.PushErrors))
 	sendMetric(ch, descPushDropped, prometheus.CounterValue, float64(st.PushDropped))
+	ps := c.a.push.stats().Sender
+	sendMetric(ch, descPushRetries, prometheus.CounterValue, float64(ps.Retries))
+	sendMetric(ch, descPushRejected, prometheus.CounterValue, float64(ps.Rejected))
+	sendMetric(ch, descPushStale, prometheus.CounterValue, float64(ps.Stale))
+	sendMetric(ch, descPushSampleLabels, prometheus.CounterValue, float64(ps.LabelsRenamed), "renamed")
+	sendMetric(ch, descPushSampleLabels, prometheus.CounterValue, float64(ps.LabelsDropped), "dropped")
 }
 
 // sendMetric sends one constant metric; a mistake in its labels becomes a

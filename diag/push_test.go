@@ -552,7 +552,7 @@ func TestPyroscopeFromEnv(t *testing.T) {
 		"DIAGKIT_PYROSCOPE_USER":          "123456",
 		"DIAGKIT_PYROSCOPE_PASSWORD":      "glc_s3cret",
 		"DIAGKIT_PYROSCOPE_TENANT":        "team-a",
-		"DIAGKIT_PYROSCOPE_PROFILE_TYPES": "cpu,inuse_space,goroutines",
+		"DIAGKIT_PYROSCOPE_PROFILE_TYPES": "cpu,inuse_space,goroutines", // pyroscope-go v1.4's name, accepted with v1.5
 		"DIAGKIT_PYROSCOPE_UPLOAD_RATE":   "30s",
 		"DIAGKIT_PYROSCOPE_QUEUE_SIZE":    "8",
 	}
@@ -566,7 +566,7 @@ func TestPyroscopeFromEnv(t *testing.T) {
 	p := cfg.Pyroscope
 	if p.ServerAddress != "http://pyroscope:4040" || p.ApplicationName != "checkout" || p.BasicAuthUser != "123456" ||
 		p.BasicAuthPassword != "glc_s3cret" || p.TenantID != "team-a" || p.UploadRate != 30*time.Second || p.QueueSize != 8 ||
-		fmt.Sprint(p.ProfileTypes) != "[cpu inuse_space goroutines]" || pyropush.FormatTags(p.Tags) != "env=prod,region=eu-west-1" {
+		fmt.Sprint(p.ProfileTypes) != "[cpu inuse_space goroutine]" || pyropush.FormatTags(p.Tags) != "env=prod,region=eu-west-1" {
 		t.Errorf("from env: %+v (tags %v)", p, p.Tags)
 	}
 	if _, err := cfg.withDefaults(); err != nil {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +21,9 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+	"github.com/grafana/pyroscope/api/model/labelset"
+
+	"github.com/diagkit/diagkit/diag/internal/pyropush"
 )
 
 // fakePyroscope implements Pyroscope's /ingest as grafana/pyroscope does
@@ -38,21 +43,42 @@ import (
 //   - the profile must parse (else 400); its metric name follows the
 //     server's metricName: a sample type (or its configured display name)
 //     containing "cpu" is process_cpu, alloc_/inuse_ memory, mutex_ mutex,
-//     block_ block, goroutines goroutines.
+//     block_ block, goroutine(s) goroutines;
+//
+// and the validation a real server applies before ingesting (the series
+// and sample label rules, fakeValidate):
+//
+//   - the labels of every series: the name's labels, the server's own four
+//     (__name__, __delta__, pyroscope_spy, service_name) and, per sample,
+//     its string pprof labels (the server splits a profile by them): at
+//     most 30 names (400), each valid for labelset.ValidateLabelName (the
+//     server's own code, github.com/grafana/pyroscope/api; a sample label
+//     key it refuses, such as "local root span id", is the 422 of
+//     grafana/pyroscope-go#183), no leading digit (400), dots stored as _
+//     and then no duplicate (400), names of at most 1024 bytes and values of
+//     at most 2048 (400);
+//   - the profile's time within the ingestion window (1 h; 400 when older).
+//
+// The numbers are Pyroscope's defaults (pkg/validation/limits.go), as the
+// issue quotes them: the api module does not carry them.
 type fakePyroscope struct {
 	t      *testing.T
 	srv    *httptest.Server
 	user   string // required basic auth, when set
 	pass   string
-	tenant string // required X-Scope-OrgID, when set
+	tenant string        // required X-Scope-OrgID, when set
+	window time.Duration // ingestion window; 0: pyropush.ServerIngestionWindow
 
-	mu       sync.Mutex
-	status   int // answer this instead of ingesting, when not 0
-	hang     bool
-	release  chan struct{}
-	got      []ingested
-	requests int
-	refused  []string // why requests were refused with a 4xx by validation
+	mu         sync.Mutex
+	status     int            // answer this instead of ingesting, when not 0
+	retryAfter string         // the Retry-After of those answers
+	answers    []int          // answer these, one per request, before status
+	attempts   map[string]int // requests per (name, from), answered or not
+	hang       bool
+	release    chan struct{}
+	got        []ingested
+	requests   int
+	refused    []string // why requests were refused with a 4xx by validation
 }
 
 type ingested struct {
@@ -71,6 +97,7 @@ type ingested struct {
 	SampleTypeConfig map[string]fakeSampleTypeConfig
 	Metric           string
 	Profile          *profile.Profile
+	Series           []map[string]string // the series the profile was split into, with the server's labels
 }
 
 type fakeSampleTypeConfig struct {
@@ -179,6 +206,18 @@ func (f *fakePyroscope) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, http.StatusUnauthorized, "no org id") // dskit's AuthenticateUser
 		return
 	}
+	key := r.URL.Query().Get("name") + "@" + r.URL.Query().Get("from")
+	f.mu.Lock()
+	if f.attempts == nil {
+		f.attempts = map[string]int{}
+	}
+	f.attempts[key]++
+	if len(f.answers) > 0 {
+		status = f.answers[0]
+		f.answers = f.answers[1:]
+	}
+	retryAfter := f.retryAfter
+	f.mu.Unlock()
 	if hang {
 		select {
 		case <-r.Context().Done():
@@ -188,10 +227,14 @@ func (f *fakePyroscope) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if status != 0 {
 		_, _ = io.Copy(io.Discard, r.Body)
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
 		http.Error(w, fmt.Sprintf("fake pyroscope answering %d", status), status)
 		return
 	}
 
+	var code int
 	in, err := parseIngestQuery(r)
 	if err != nil {
 		f.refuse(w, http.StatusBadRequest, "%v", err)
@@ -225,6 +268,18 @@ func (f *fakePyroscope) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.Metric = metricName(in.Profile, in.SampleTypeConfig)
+	window := f.window
+	if window == 0 {
+		window = pyropush.ServerIngestionWindow
+	}
+	if in.From.Before(time.Now().Add(-window)) {
+		f.refuse(w, http.StatusBadRequest, "profile too old: %v, ingestion window %v", in.From, window)
+		return
+	}
+	if in.Series, code, err = fakeValidate(in); err != nil {
+		f.refuse(w, code, "%v", err)
+		return
+	}
 	f.mu.Lock()
 	f.got = append(f.got, in)
 	f.mu.Unlock()
@@ -324,79 +379,92 @@ func metricName(p *profile.Profile, stc map[string]fakeSampleTypeConfig) string 
 			return "mutex"
 		case strings.Contains(name, "block_"):
 			return "block"
-		case strings.Contains(name, "goroutines"):
+		case strings.Contains(name, "goroutine"): // goroutines (pyroscope-go v1.4) or goroutine (v1.5)
 			return "goroutines"
 		}
 	}
 	return name
 }
 
-// parseLabelSet is Pyroscope's labelset.Parse: the service name up to '{'
-// (validated), then key=value pairs separated by ',' up to '}', keys and
-// values trimmed, keys validated unless reserved (__name__).
+// parseLabelSet is the server's own labelset.Parse and ValidateLabelSet
+// (github.com/grafana/pyroscope/api/model/labelset).
 func parseLabelSet(name string) (app string, labels map[string]string, err error) {
-	labels = map[string]string{}
-	const (
-		stName = iota
-		stKey
-		stValue
-		stDone
-	)
-	state := stName
-	var key, value strings.Builder
-	for _, r := range name + "{" {
-		switch state {
-		case stName:
-			if r != '{' {
-				value.WriteRune(r)
-				continue
-			}
-			state = stKey
-			app = strings.TrimSpace(value.String())
-			if app == "" {
-				return "", nil, errors.New("service name is required")
-			}
-			for _, c := range app {
-				if !(c == '-' || c == '.' || c == '/' || isLabelRune(c)) {
-					return "", nil, fmt.Errorf("invalid service name: %s: character is not allowed: %q", app, c)
-				}
-			}
-		case stKey:
-			switch r {
-			case '}':
-				state = stDone
-			case '=':
-				state = stValue
-				value.Reset()
-			default:
-				key.WriteRune(r)
-			}
-		case stValue:
-			if r != ',' && r != '}' {
-				value.WriteRune(r)
-				continue
-			}
-			state = stKey
-			k := strings.TrimSpace(key.String())
-			if k != "__name__" {
-				if k == "" {
-					return "", nil, errors.New("label name is required")
-				}
-				for _, c := range k {
-					if !isLabelRune(c) {
-						return "", nil, fmt.Errorf("invalid label name: %s: character is not allowed: %q", k, c)
-					}
-				}
-			}
-			labels[k] = strings.TrimSpace(value.String())
-			key.Reset()
-		}
+	ls, err := labelset.Parse(name)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := labelset.ValidateLabelSet(ls); err != nil {
+		return "", nil, err
+	}
+	labels = maps.Clone(ls.Labels())
+	app = labels[labelset.ReservedLabelNameName]
+	delete(labels, labelset.ReservedLabelNameName)
+	if app == "" {
+		return "", nil, labelset.ErrServiceNameIsRequired
 	}
 	return app, labels, nil
 }
 
-func isLabelRune(r rune) bool {
-	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '.'
+// fakeValidate applies the server's series label rules to the name's
+// labels and each sample's, and returns the distinct series (with the
+// server's labels, names as stored) or the status and error of a refusal.
+func fakeValidate(in ingested) ([]map[string]string, int, error) {
+	base := map[string]string{"__name__": in.Metric, "__delta__": "false", "pyroscope_spy": in.SpyName, "service_name": in.App}
+	series := map[string]map[string]string{}
+	samples := in.Profile.Sample
+	if len(samples) == 0 {
+		samples = []*profile.Sample{{}}
+	}
+	for _, smp := range samples {
+		ls := maps.Clone(base)
+		add := func(k, v string, sample bool) (int, error) {
+			if err := labelset.ValidateLabelName(k); err != nil {
+				code := http.StatusBadRequest
+				if sample {
+					code = http.StatusUnprocessableEntity // grafana/pyroscope-go#183
+				}
+				return code, fmt.Errorf("invalid labels: %w", err)
+			}
+			if k[0] >= '0' && k[0] <= '9' {
+				return http.StatusBadRequest, fmt.Errorf("invalid label name %q: leading digit", k)
+			}
+			if len(k) > 1024 {
+				return http.StatusBadRequest, fmt.Errorf("label name too long: %q", k)
+			}
+			if len(v) > 2048 {
+				return http.StatusBadRequest, fmt.Errorf("label value too long for %s", k)
+			}
+			n := strings.ReplaceAll(k, ".", "_")
+			if _, dup := ls[n]; dup {
+				return http.StatusBadRequest, fmt.Errorf("duplicate label name %s (from %q)", n, k)
+			}
+			ls[n] = v
+			return 0, nil
+		}
+		for _, k := range slices.Sorted(maps.Keys(in.Labels)) {
+			if code, err := add(k, in.Labels[k], false); err != nil {
+				return nil, code, err
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(smp.Label)) {
+			if code, err := add(k, smp.Label[k][0], true); err != nil {
+				return nil, code, err
+			}
+		}
+		if len(ls) > 30 {
+			return nil, http.StatusBadRequest, fmt.Errorf("profile series has %d label names; limit 30", len(ls))
+		}
+		var key strings.Builder
+		for _, k := range slices.Sorted(maps.Keys(ls)) {
+			fmt.Fprintf(&key, "%s=%s,", k, ls[k])
+		}
+		series[key.String()] = ls
+	}
+	var out []map[string]string
+	for _, k := range slices.Sorted(maps.Keys(series)) {
+		out = append(out, series[k])
+	}
+	return out, 0, nil
 }
 
 var digitsOnly = regexp.MustCompile(`^\d+$`)

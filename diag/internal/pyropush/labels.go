@@ -7,29 +7,71 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/grafana/pyroscope/api/model/labelset"
 )
 
-// Limits on user tags. Pyroscope's defaults allow 30 label names per series
-// and label values of 2048 bytes; the SDK and diagkit add up to 7 labels of
-// their own.
+// The server's limits (grafana/pyroscope pkg/validation/limits.go defaults,
+// as the issue quotes them: not in the api module): 30 label names per
+// series, the server's own 4 included (__name__, __delta__, pyroscope_spy,
+// service_name); label names of at most 1024 bytes and values of at most
+// 2048; profiles no older than the ingestion window (1 h).
 const (
-	MaxTags        = 20
+	ServerMaxLabels       = 30
+	ServerMaxNameLen      = 1024
+	ServerMaxValueLen     = 2048
+	ServerIngestionWindow = time.Hour
+)
+
+// ServerLabels are the labels the server adds to every series.
+var ServerLabels = []string{"__name__", "__delta__", "pyroscope_spy", "service_name"}
+
+// AgentLabels is the most labels diagkit and pyroscope-go add to a series:
+// __session_id__, process.runtime.name, process.runtime.version,
+// otel.scope.name, otel.scope.version, hostname, version, service_git_ref
+// and service_repository.
+const AgentLabels = 9
+
+// Limits on user tags: MaxTags is what the server's budget leaves after its
+// own labels and the agent's (30 - 4 - 9 = 17).
+const (
+	MaxTags        = ServerMaxLabels - 4 - AgentLabels
 	MaxValueLen    = 1024
 	MaxAppNameLen  = 256
 	maxTagsEnvSize = MaxTags * (MaxValueLen + 64)
 )
 
 // IsLabelNameRune reports the characters Pyroscope allows in a label name
-// (grafana/pyroscope api/model/labelset: [a-zA-Z0-9_.]).
-func IsLabelNameRune(r rune) bool {
-	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '.'
-}
+// (the server's own grammar: api/model/labelset.IsLabelNameRuneAllowed).
+func IsLabelNameRune(r rune) bool { return labelset.IsLabelNameRuneAllowed(r) }
 
 // IsAppNameRune reports the characters Pyroscope allows in a service
-// (application) name: a label name's and '-', '/'.
-func IsAppNameRune(r rune) bool { return r == '-' || r == '/' || IsLabelNameRune(r) }
+// (application) name (labelset.IsServiceNameRuneAllowed).
+func IsAppNameRune(r rune) bool { return labelset.IsServiceNameRuneAllowed(r) }
+
+// ServerLabelName is the name a v1.x server stores a label under: dots
+// become '_' (Prometheus label names).
+func ServerLabelName(k string) string { return strings.ReplaceAll(k, ".", "_") }
+
+// ValidateLabelName checks a label name as the server does:
+// labelset.ValidateLabelName (the api module's grammar, __name__ reserved),
+// then what v1.x servers add: no leading digit, at most ServerMaxNameLen
+// bytes.
+func ValidateLabelName(k string) error {
+	if err := labelset.ValidateLabelName(k); err != nil {
+		return err
+	}
+	if k[0] >= '0' && k[0] <= '9' {
+		return fmt.Errorf("label name %q starts with a digit (Pyroscope refuses it)", k)
+	}
+	if len(k) > ServerMaxNameLen {
+		return fmt.Errorf("label name longer than %d bytes", ServerMaxNameLen)
+	}
+	return nil
+}
 
 // isValueRune reports the characters diagkit allows in a tag value. The
 // ingest name "app{k=v,k2=v2}" ends a value at ',' or '}' and trims spaces,
@@ -51,10 +93,8 @@ func ValidateAppName(name string) error {
 	if len(name) > MaxAppNameLen {
 		return fmt.Errorf("application name longer than %d bytes", MaxAppNameLen)
 	}
-	for _, r := range name {
-		if !IsAppNameRune(r) {
-			return fmt.Errorf("application name %q: character %q not allowed (want letters, digits, _ . - /)", name, r)
-		}
+	if err := labelset.ValidateServiceName(name); err != nil {
+		return fmt.Errorf("%w (want letters, digits, _ . - /)", err)
 	}
 	return nil
 }
@@ -65,6 +105,15 @@ func ValidateAppName(name string) error {
 var reservedTags = map[string]string{
 	"service_name":  "Pyroscope sets it to the application name; set the application name instead",
 	"pyroscope_spy": "Pyroscope sets it to the spy name",
+	"__delta__":     "Pyroscope sets it",
+	"__name__":      "Pyroscope sets it to the profile's metric name",
+}
+
+// Reserved reports whether the server sets label k itself, once its dots
+// became '_' (so service.name is service_name).
+func Reserved(k string) bool {
+	_, ok := reservedTags[ServerLabelName(k)]
+	return ok
 }
 
 // ValidateTag checks one tag: a Pyroscope label name that is not private
@@ -85,8 +134,14 @@ func ValidateTag(key, value string) error {
 	if strings.HasPrefix(key, "__") {
 		return fmt.Errorf("tag name %q: names starting with __ are reserved by Pyroscope", key)
 	}
-	if reason, ok := reservedTags[key]; ok {
+	if reason, ok := reservedTags[ServerLabelName(key)]; ok {
+		if n := ServerLabelName(key); n != key {
+			return fmt.Errorf("tag name %q is reserved: Pyroscope stores it as %s, which it sets itself (%s)", key, n, reason)
+		}
 		return fmt.Errorf("tag name %q is reserved: %s", key, reason)
+	}
+	if err := ValidateLabelName(key); err != nil {
+		return fmt.Errorf("tag name %q: %w", key, err)
 	}
 	if value == "" {
 		return fmt.Errorf("tag %q: empty value", key)
@@ -108,13 +163,20 @@ func ValidateTag(key, value string) error {
 // ValidateTags checks every tag and their number.
 func ValidateTags(tags map[string]string) error {
 	if len(tags) > MaxTags {
-		return fmt.Errorf("%d tags: at most %d", len(tags), MaxTags)
+		return fmt.Errorf("%d tags: at most %d (Pyroscope allows %d labels per series, %d of them its own and diagkit's)",
+			len(tags), MaxTags, ServerMaxLabels, ServerMaxLabels-MaxTags)
 	}
 	var errs []error
+	seen := map[string]string{}
 	for _, k := range sortedKeys(tags) {
 		if err := ValidateTag(k, tags[k]); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		if other, dup := seen[ServerLabelName(k)]; dup {
+			errs = append(errs, fmt.Errorf("tags %q and %q are the same label %s in Pyroscope (dots become _)", other, k, ServerLabelName(k)))
+		}
+		seen[ServerLabelName(k)] = k
 	}
 	return errors.Join(errs...)
 }
@@ -148,8 +210,12 @@ func ParseTags(s string) (map[string]string, error) {
 		}
 		tags[k] = v
 		if len(tags) > MaxTags {
-			return nil, fmt.Errorf("more than %d tags", MaxTags)
+			return nil, fmt.Errorf("more than %d tags (Pyroscope allows %d labels per series, %d of them its own and diagkit's)",
+				MaxTags, ServerMaxLabels, ServerMaxLabels-MaxTags)
 		}
+	}
+	if err := ValidateTags(tags); err != nil {
+		return nil, err
 	}
 	return tags, nil
 }

@@ -105,8 +105,11 @@ func TestSenderOutcomesAndFlushDeadline(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("Stop took %v with FlushTimeout 300ms", took)
 	}
-	if s.Sent() != 2 || s.Failed() != 2 || fmt.Sprint(failures) != "[500 422]" || q.Stats().Dropped != 2 {
-		t.Errorf("sent %d failed %d (statuses %v) dropped %d", s.Sent(), s.Failed(), failures, q.Stats().Dropped)
+	// job 1: 500 is retried, then 422 rejects it (dropped, not retried);
+	// job 3 is abandoned at the flush deadline, jobs 4 and 5 dropped.
+	if st := s.Stats(); s.Sent() != 2 || s.Failed() != 2 || fmt.Sprint(failures) != "[500 422]" || q.Stats().Dropped != 4 ||
+		st.Retries != 1 || st.Rejected != 1 {
+		t.Errorf("sent %d failed %d (statuses %v) dropped %d, %+v", s.Sent(), s.Failed(), failures, q.Stats().Dropped, st)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -130,8 +133,10 @@ func TestSenderConnectionRefused(t *testing.T) {
 	s.Start()
 	q.Upload(job(1))
 	s.Stop()
-	if s.Failed() != 1 || fmt.Sprint(statuses) != "[0]" {
-		t.Errorf("failed %d statuses %v", s.Failed(), statuses)
+	// No answer is retryable: DefaultMaxAttempts attempts, then dropped.
+	if st := s.Stats(); s.Failed() != DefaultMaxAttempts || fmt.Sprint(statuses) != "[0 0 0 0]" || st.Exhausted != 1 ||
+		q.Stats().Dropped != 1 {
+		t.Errorf("failed %d statuses %v %+v", s.Failed(), statuses, st)
 	}
 }
 

@@ -2,8 +2,10 @@
 // pyroscope-go's uploader without ever blocking the producers: a bounded
 // queue that drops its oldest job when full (Queue), and one sender
 // goroutine that drives pyroscope-go's upstream/remote uploader one job at a
-// time, with a timeout per request, backoff after failures and a deadline on
-// the final flush (Sender).
+// time, with a timeout per request, bounded retries with jittered backoff
+// for retryable failures, stale-profile drops and a deadline on the final
+// flush (Sender). labels.go and samplelabels.go hold diagkit to the server's
+// label rules (its own labelset code, github.com/grafana/pyroscope/api).
 package pyropush
 
 import (

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/grafana/pyroscope-go/upstream"
 	"github.com/grafana/pyroscope-go/upstream/remote"
+	"github.com/grafana/pyroscope/api/model/labelset"
 )
 
 // maxResponseBody bounds what is read of a response body: pyroscope-go
@@ -29,9 +32,28 @@ type SenderConfig struct {
 	// FlushTimeout bounds Stop: what is still queued or in flight then is
 	// dropped.
 	FlushTimeout time.Duration
-	// MinBackoff and MaxBackoff bound the wait after a failed upload, which
-	// doubles with each failure in a row and resets on success.
+	// MinBackoff and MaxBackoff bound the wait after a retryable failure
+	// (no answer, 408, 429, 5xx), which doubles with each such failure in a
+	// row and resets when the server answers. Each wait is jittered: a
+	// random time between half the backoff and the backoff, so a fleet does
+	// not retry in lockstep. A Retry-After of the server lengthens it (to
+	// at most MaxRetryAfter).
 	MinBackoff, MaxBackoff time.Duration
+	// MaxAttempts bounds the uploads of one profile (default 4): a
+	// retryable failure is retried until then; another 4xx is a rejection,
+	// never retried. Either way the profile is then dropped (counted).
+	MaxAttempts int
+	// MaxAge, if set, drops a profile that started longer ago than that
+	// before it is sent: the server refuses profiles older than its
+	// ingestion window.
+	MaxAge time.Duration
+	// SanitizeSampleLabels makes each profile's pprof sample labels
+	// acceptable to the server before upload (SanitizeSampleLabels), within
+	// the label budget its series labels (the job's name) leave.
+	SanitizeSampleLabels bool
+	// OnLabels, if set, is called on the sender's goroutine when a profile's
+	// sample labels were rewritten or dropped.
+	OnLabels func(SampleLabelStats)
 	// OnFailure and OnSuccess, if set, are called on the sender's goroutine
 	// after each upload. status is the HTTP status, 0 without a response.
 	// err's text has the user info and query of any URL redacted.
@@ -56,8 +78,20 @@ type Sender struct {
 	start      sync.Once
 	stop       sync.Once
 
-	sent, failed atomic.Uint64
+	backoff    time.Duration // the current backoff; 0 while the server answers
+	retryAfter time.Duration // the last failure's Retry-After
+
+	sent, failed                 atomic.Uint64
+	retries, rejected, exhausted atomic.Uint64
+	stale                        atomic.Uint64
+	labelsRenamed, labelsDropped atomic.Uint64
 }
+
+// DefaultMaxAttempts is SenderConfig.MaxAttempts' default.
+const DefaultMaxAttempts = 4
+
+// MaxRetryAfter bounds how long a server's Retry-After makes the sender wait.
+const MaxRetryAfter = 5 * time.Minute
 
 // NewSender prepares a sender for q. It starts nothing: call Start.
 func NewSender(q *Queue, cfg SenderConfig) (*Sender, error) {
@@ -83,6 +117,9 @@ func NewSender(q *Queue, cfg SenderConfig) (*Sender, error) {
 		// As pyroscope-go: a redirect would drop the Authorization header.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+	if s.cfg.MaxAttempts <= 0 {
+		s.cfg.MaxAttempts = DefaultMaxAttempts
+	}
 	s.hard, s.hardCancel = context.WithCancel(context.Background())
 	rc := cfg.Remote
 	rc.HTTPClient = s.client
@@ -124,14 +161,34 @@ func (s *Sender) Stop() {
 	})
 }
 
-// Sent and Failed count uploads that got a 200, and those that did not.
+// Sent and Failed count uploads that got a 200, and attempts that did not.
 func (s *Sender) Sent() uint64   { return s.sent.Load() }
 func (s *Sender) Failed() uint64 { return s.failed.Load() }
+
+// SenderStats are the sender's counters. Rejected, Exhausted and Stale
+// profiles were dropped and are counted in the queue's Dropped as well.
+type SenderStats struct {
+	Sent      uint64 // profiles delivered
+	Failed    uint64 // failed attempts
+	Retries   uint64 // attempts that were retries
+	Rejected  uint64 // profiles the server refused with a 4xx other than 408 and 429: not retried
+	Exhausted uint64 // profiles dropped after MaxAttempts retryable failures
+	Stale     uint64 // profiles dropped as older than MaxAge
+	// LabelsRenamed and LabelsDropped count sample label keys rewritten or
+	// dropped, once per profile they were in.
+	LabelsRenamed, LabelsDropped uint64
+}
+
+// Stats returns the sender's counters.
+func (s *Sender) Stats() SenderStats {
+	return SenderStats{Sent: s.sent.Load(), Failed: s.failed.Load(), Retries: s.retries.Load(),
+		Rejected: s.rejected.Load(), Exhausted: s.exhausted.Load(), Stale: s.stale.Load(),
+		LabelsRenamed: s.labelsRenamed.Load(), LabelsDropped: s.labelsDropped.Load()}
+}
 
 func (s *Sender) run() {
 	defer close(s.done)
 	draining := false
-	var backoff time.Duration
 	for {
 		if s.hard.Err() != nil {
 			return // Stop drops what is left
@@ -148,76 +205,207 @@ func (s *Sender) run() {
 			}
 			continue
 		}
-		if s.send(job) {
-			backoff = 0
-			continue
+		s.deliver(job, &draining)
+	}
+}
+
+// deliver uploads one profile: up to MaxAttempts times while the failures
+// are retryable, waiting a jittered backoff before each attempt while the
+// server does not answer (not while draining: the flush deadline bounds
+// that). It drops the profile when it is rejected, when the attempts are
+// exhausted, or when it became older than MaxAge.
+func (s *Sender) deliver(job *upstream.UploadJob, draining *bool) {
+	s.prepare(job)
+	for attempt := 1; ; attempt++ {
+		var wait time.Duration
+		if s.backoff > 0 && !*draining {
+			wait = s.jittered(s.retryAfter)
 		}
-		if draining {
-			continue // the flush deadline bounds the retries
+		// Before waiting: a profile that would be stale by the end of the
+		// wait is dropped at once, so a backlog of them goes without delay.
+		if s.dropStale(job, wait) {
+			return
 		}
-		backoff = min(max(2*backoff, s.cfg.MinBackoff), s.cfg.MaxBackoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-s.drain:
-			t.Stop()
-			draining = true
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-s.drain:
+				t.Stop()
+				*draining = true
+			}
+		}
+		if s.hard.Err() != nil {
+			s.q.noteDropped(1)
+			return
+		}
+		if s.dropStale(job, 0) {
+			return
+		}
+		if attempt > 1 {
+			s.retries.Add(1)
+		}
+		res := s.send(job)
+		switch {
+		case res.ok:
+			s.backoff, s.retryAfter = 0, 0
+			return
+		case res.abandoned:
+			return // counted as dropped by send
+		case !Retryable(res.status):
+			s.backoff, s.retryAfter = 0, 0 // the server answered: the next profile goes at once
+			s.rejected.Add(1)
+			s.q.noteDropped(1)
+			return
+		}
+		s.backoff = min(max(2*s.backoff, s.cfg.MinBackoff), s.cfg.MaxBackoff)
+		s.retryAfter = res.retryAfter // also for the next profile, if this one runs out of attempts
+		if attempt >= s.cfg.MaxAttempts {
+			s.exhausted.Add(1)
+			s.q.noteDropped(1)
+			return
 		}
 	}
+}
+
+// dropStale drops job, counted, when it started longer than MaxAge ago, or
+// will have after wait.
+func (s *Sender) dropStale(job *upstream.UploadJob, wait time.Duration) bool {
+	if s.cfg.MaxAge <= 0 || job.StartTime.IsZero() || time.Since(job.StartTime)+wait <= s.cfg.MaxAge {
+		return false
+	}
+	s.stale.Add(1)
+	s.q.noteDropped(1)
+	return true
+}
+
+// Retryable reports whether an upload that failed with status (0: no
+// answer) may succeed when retried: no answer, 408, 429 and 5xx.
+func Retryable(status int) bool {
+	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// jittered is the wait before the next attempt: uniformly random between
+// half the current backoff and the backoff, or the server's Retry-After
+// when that is longer (at most MaxRetryAfter).
+func (s *Sender) jittered(retryAfter time.Duration) time.Duration {
+	return Jitter(s.backoff, retryAfter, rand.Int64N)
+}
+
+// Jitter is jittered's arithmetic; randN returns a number in [0, n).
+func Jitter(backoff, retryAfter time.Duration, randN func(n int64) int64) time.Duration {
+	d := backoff
+	if half := int64(backoff / 2); half > 0 {
+		d = time.Duration(half + randN(half+1))
+	}
+	return max(d, min(retryAfter, MaxRetryAfter))
+}
+
+// prepare sanitizes the job's sample labels once, before its first attempt.
+func (s *Sender) prepare(job *upstream.UploadJob) {
+	if !s.cfg.SanitizeSampleLabels || job.Format != upstream.FormatPprof {
+		return
+	}
+	series := map[string]bool{}
+	for _, n := range ServerLabels {
+		series[n] = true
+	}
+	if ls, err := labelset.Parse(job.Name); err == nil {
+		for k := range ls.Labels() {
+			series[ServerLabelName(k)] = true
+		}
+	}
+	budget := ServerMaxLabels - len(series)
+	var st SampleLabelStats
+	job.Profile, st = SanitizeSampleLabels(job.Profile, series, budget)
+	if job.PrevProfile != nil {
+		var st2 SampleLabelStats
+		job.PrevProfile, st2 = SanitizeSampleLabels(job.PrevProfile, series, budget)
+		st.Renamed, st.Dropped = max(st.Renamed, st2.Renamed), max(st.Dropped, st2.Dropped)
+	}
+	if st.Renamed+st.Dropped == 0 {
+		return
+	}
+	s.labelsRenamed.Add(uint64(st.Renamed))
+	s.labelsDropped.Add(uint64(st.Dropped))
+	if s.cfg.OnLabels != nil {
+		s.cfg.OnLabels(st)
+	}
+}
+
+type sendResult struct {
+	ok, abandoned bool
+	status        int
+	retryAfter    time.Duration
 }
 
 // send uploads one job through pyroscope-go's uploader and waits for it:
 // Upload queues it for the uploader's single thread, Flush returns once it
 // was handled. The outcome comes from the uploader's error log line, and
 // the status from the HTTP client it called.
-func (s *Sender) send(job *upstream.UploadJob) (ok bool) {
+func (s *Sender) send(job *upstream.UploadJob) sendResult {
 	ctx, cancel := context.WithTimeout(s.hard, s.cfg.Timeout)
 	defer cancel()
 	s.client.begin(ctx)
 	s.rlog.reset()
 	s.remote.Upload(job)
 	s.remote.Flush()
-	status := s.client.end()
+	status, retryAfter := s.client.end()
 	msg := s.rlog.take()
 	if msg == "" {
 		s.sent.Add(1)
 		if s.cfg.OnSuccess != nil {
 			s.cfg.OnSuccess()
 		}
-		return true
+		return sendResult{ok: true, status: status}
 	}
 	if s.hard.Err() != nil {
 		s.q.noteDropped(1) // abandoned at the flush deadline: dropped, not failed
-		return false
+		return sendResult{abandoned: true}
 	}
 	s.failed.Add(1)
 	if s.cfg.OnFailure != nil {
 		s.cfg.OnFailure(errors.New(RedactURLs(msg)), status) // the URL's user name, at least, is in it
 	}
-	return false
+	return sendResult{status: status, retryAfter: retryAfter}
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // attemptClient is the uploader's HTTP client: it gives each request the
 // sender's context (timeout, flush deadline), remembers the status, and
 // bounds how much of the response body the uploader reads.
 type attemptClient struct {
-	client *http.Client
-	mu     sync.Mutex
-	ctx    context.Context
-	status int
+	client     *http.Client
+	mu         sync.Mutex
+	ctx        context.Context
+	status     int
+	retryAfter time.Duration
 }
 
 func (c *attemptClient) begin(ctx context.Context) {
 	c.mu.Lock()
-	c.ctx, c.status = ctx, 0
+	c.ctx, c.status, c.retryAfter = ctx, 0, 0
 	c.mu.Unlock()
 }
 
-func (c *attemptClient) end() int {
+func (c *attemptClient) end() (int, time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ctx = nil
-	return c.status
+	return c.status, c.retryAfter
 }
 
 func (c *attemptClient) Do(req *http.Request) (*http.Response, error) {
@@ -233,6 +421,7 @@ func (c *attemptClient) Do(req *http.Request) (*http.Response, error) {
 	}
 	c.mu.Lock()
 	c.status = resp.StatusCode
+	c.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	c.mu.Unlock()
 	resp.Body = limitedBody{io.LimitReader(resp.Body, maxResponseBody), resp.Body}
 	return resp, nil
