@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"go.uber.org/zap"
 
 	"github.com/diagkit/diagkit/diag/api"
@@ -161,7 +162,17 @@ func (a *Agent) gatherEvidence(now time.Time) (*api.LoopEvidence, []byte) {
 	if err != nil {
 		ev.Note = "goroutine dump unreadable: " + err.Error()
 	}
-	ev.Goroutines, ev.Preempted = total, sites
+	ev.Goroutines = total
+	// A goroutine the trace saw run long may have been descheduled by the
+	// kernel mid-call, not stuck in a loop: keep the places where a
+	// goroutine profile also finds goroutines stopped by async preemption,
+	// which only call-free code needs.
+	inLoops, perr := asyncPreempted()
+	if perr != nil {
+		ev.Note = "goroutine profile: " + perr.Error()
+		return ev, data
+	}
+	ev.Preempted = slices.DeleteFunc(sites, func(s api.PreemptedSite) bool { return !inLoops[s.Function] })
 	return ev, data
 }
 
@@ -212,9 +223,12 @@ func (a *Agent) evidenceTrace() (te *api.TraceEvidence, data []byte, longRuns ma
 }
 
 // locateGoroutines reads a goroutine dump (debug=2) and returns, for the
-// goroutines in want (ID → long runs), the first frame outside the runtime
-// of each one's stack, counted by place; and how many goroutines the dump
-// held. Lines longer than maxDumpLine are an error, not a memory blowup.
+// goroutines in want (ID → long runs) that are running or runnable, the
+// first frame outside the runtime of each one's stack, counted by place;
+// and how many goroutines the dump held. (The dump leaves out the
+// runtime's frames, runtime.asyncPreempt among them: asyncPreempted reads
+// those from a goroutine profile.)
+// Lines longer than maxDumpLine are an error, not a memory blowup.
 func locateGoroutines(r io.Reader, want map[int64]int64) ([]api.PreemptedSite, int, error) {
 	type key struct {
 		fn, file string
@@ -228,14 +242,17 @@ func locateGoroutines(r io.Reader, want map[int64]int64) ([]api.PreemptedSite, i
 	var (
 		cur      int64  = -1 // goroutine being read, if wanted
 		fn       string      // its function awaiting the file line
-		resolved bool
+		resolved bool        // its place is counted
 	)
 	for sc.Scan() {
 		line := sc.Text()
 		if id, ok := goroutineHeader(line); ok {
 			total++
 			cur, fn, resolved = -1, "", false
-			if _, wanted := want[id]; wanted {
+			// A goroutine in a call-free loop is always running or
+			// runnable; one that sleeps or waits now (its long run was the
+			// kernel's doing, or is over) is not in such a loop.
+			if _, wanted := want[id]; wanted && loopState(line) {
 				cur = id
 			}
 			continue
@@ -247,6 +264,7 @@ func locateGoroutines(r io.Reader, want map[int64]int64) ([]api.PreemptedSite, i
 			if fn == "" {
 				continue
 			}
+			resolved = true
 			file, ln := fileLine(strings.TrimSpace(line))
 			k := key{fn, file, ln}
 			s := sites[k]
@@ -256,7 +274,6 @@ func locateGoroutines(r io.Reader, want map[int64]int64) ([]api.PreemptedSite, i
 			}
 			s.goroutines++
 			s.runs += want[cur]
-			resolved = true
 			continue
 		}
 		name := funcOfCall(line)
@@ -280,6 +297,59 @@ func locateGoroutines(r io.Reader, want map[int64]int64) ([]api.PreemptedSite, i
 		return strings.Compare(x.Function+x.File, y.Function+y.File)
 	})
 	return out, total, sc.Err()
+}
+
+// asyncPreempted returns the functions that goroutines are stopped in by
+// async preemption, from a goroutine profile: the first frame outside the
+// runtime under runtime.asyncPreempt.
+func asyncPreempted() (map[string]bool, error) {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 0); err != nil {
+		return nil, err
+	}
+	p, err := profile.ParseData(buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	return preemptedFunctions(p), nil
+}
+
+// preemptedFunctions reads a goroutine profile's stacks for the first frame
+// outside the runtime below runtime.asyncPreempt.
+func preemptedFunctions(p *profile.Profile) map[string]bool {
+	fns := map[string]bool{}
+	for _, s := range p.Sample {
+		found := false
+	stack:
+		for _, loc := range s.Location {
+			for _, ln := range loc.Line { // leaf first, inlined frames first
+				if ln.Function == nil {
+					continue
+				}
+				name := ln.Function.Name
+				if !found {
+					found = name == "runtime.asyncPreempt"
+					continue
+				}
+				if !isRuntimeFunc(name) {
+					fns[name] = true
+					break stack
+				}
+			}
+		}
+	}
+	return fns
+}
+
+// loopState reports whether a dump header's state is running or runnable
+// ("goroutine 18 [runnable]:", "[running, locked to thread]:").
+func loopState(header string) bool {
+	i := strings.LastIndexByte(header, '[')
+	if i < 0 {
+		return false
+	}
+	state, _, _ := strings.Cut(strings.TrimSuffix(header[i+1:], "]:"), ",")
+	return state == "running" || state == "runnable"
 }
 
 // goroutineHeader parses "goroutine 18 [runnable]:" (and the longer

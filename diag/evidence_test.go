@@ -3,6 +3,7 @@ package diag
 import (
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/diagkit/diagkit/diag/api"
 )
 
 // The evidence names call-free loops directly: the execution trace sees
@@ -53,20 +56,56 @@ func TestLocateGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dump.Close()
-	sites, total, err := locateGoroutines(dump, map[int64]int64{18: 12, 19: 11, 20: 10})
+	// 21 sleeps: it is not in a loop now, whatever its last run.
+	sites, total, err := locateGoroutines(dump, map[int64]int64{18: 12, 19: 11, 20: 10, 21: 9, 22: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 4 {
-		t.Errorf("%d goroutines, want 4", total)
+	if total != 6 {
+		t.Errorf("%d goroutines, want 6", total)
 	}
-	if len(sites) != 2 {
-		t.Fatalf("sites = %+v, want 2", sites)
+	if len(sites) != 3 {
+		t.Fatalf("sites = %+v, want 3", sites)
 	}
 	if s := sites[0]; s.Function != "main.crunchRows" || s.File != "/app/main.go" || s.Line != 49 || s.Goroutines != 2 || s.LongRuns != 23 {
 		t.Errorf("first site = %+v", s)
 	}
-	if s := sites[1]; s.Function != "main.(*table).scan" || s.Line != 77 || s.Goroutines != 1 {
-		t.Errorf("second site = %+v", s)
+	for _, s := range sites {
+		if s.Function == "time.Sleep" || s.Function == "main.worker" {
+			t.Errorf("a sleeping goroutine located: %+v", s)
+		}
+	}
+	if !slices.ContainsFunc(sites, func(s api.PreemptedSite) bool { return s.Function == "main.(*table).scan" && s.Line == 77 }) {
+		t.Errorf("sites = %+v, want main.(*table).scan at line 77", sites)
+	}
+}
+
+// Well-behaved code caught by a goroutine profile's own stop-the-world, or
+// by a GC stack scan, also shows runtime.asyncPreempt; the trace's long runs
+// rule it out. The reverse holds too: a function the trace located but no
+// goroutine profile finds async-preempted is not a call-free loop.
+func TestPreemptedFunctions(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); sink.Add(tightLoop(&stop)) }()
+	}
+	defer func() { stop.Store(true); wg.Wait() }()
+	time.Sleep(100 * time.Millisecond)
+	found := false
+	for range 20 {
+		fns, err := asyncPreempted()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found = fns["github.com/diagkit/diagkit/diag.tightLoop"]; found {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !found {
+		t.Error("the goroutine profile never found tightLoop stopped by async preemption")
 	}
 }
