@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/testenv"
 )
 
 // The end-to-end doctor tests drive every checklist item to pass and to fail
@@ -280,7 +281,18 @@ func runE2EScenario(t *testing.T, bins string, sc e2eScenario) {
 		}
 		t.Logf("attempt %d: the machine's CPUs were taken (%s), so these say nothing of the baseline:\n\t%s", attempt, load, strings.Join(contended, "\n\t"))
 		if attempt == maxContendedAttempts {
-			t.Skipf("the machine stayed too busy for a well-behaved baseline over %d attempts: not judged", attempt)
+			// At the highest CPU weight the baseline's async-preempt share
+			// and hot loops hold beside busy processes; what is left is its
+			// threads waiting for a CPU as they wake, which the doctor
+			// rightly blames on the other processes (contentionExplains).
+			// That is the judgement to check on a busy machine.
+			for _, line := range contended {
+				if !strings.HasPrefix(line, api.CheckCPUContention+" ") {
+					testenv.MustRun(t, "the machine stayed too busy for a well-behaved baseline over %d attempts: %s", attempt, line)
+				}
+			}
+			t.Logf("the busy machine's contention is blamed on the other processes, as it should be")
+			return
 		}
 		c.stop()
 	}
@@ -399,6 +411,16 @@ func startE2EChild(t *testing.T, bins string, sc e2eScenario) *e2eChild {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.stop)
+	if runtime.GOOS == "linux" {
+		// Every child runs at the highest CPU weight: beside other busy
+		// processes it still gets the CPUs it asks for, as on a quiet
+		// machine (TestJudgement does the same), so a profile of seconds
+		// holds the samples a check needs. The cgroup's removal moves out
+		// a child still in it.
+		cg := testenv.NewCPUCgroup(t, nil)
+		cg.SetMaxWeight(t)
+		cg.Add(t, cmd.Process.Pid)
+	}
 	lines := make(chan string, 1)
 	go func() {
 		defer close(c.exited)
