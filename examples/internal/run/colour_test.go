@@ -26,13 +26,19 @@ func TestColourNotOnAFileOrPipe(t *testing.T) {
 }
 
 func TestColourNoColor(t *testing.T) {
-	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
-	if err != nil {
-		t.Skipf("no terminal: %v", err)
+	tty := openTerminal(t)
+	t.Setenv("TERM", "xterm")
+	t.Setenv("NO_COLOR", "")
+	if !Colour(tty) {
+		t.Error("Colour on a terminal = false")
 	}
-	defer tty.Close()
 	t.Setenv("NO_COLOR", "1")
 	if Colour(tty) {
 		t.Error("Colour with NO_COLOR=1 = true")
+	}
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "dumb")
+	if Colour(tty) {
+		t.Error("Colour with TERM=dumb = true")
 	}
 }
