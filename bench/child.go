@@ -42,14 +42,29 @@ type agentConfig struct {
 	on               bool
 	window, interval time.Duration
 	history          int // 0: the default
+	// Thresholds of the evidence warnings and Cooldown; 0: the default,
+	// below zero (thresholds): off.
+	schedLatency time.Duration
+	asyncPreempt float64
+	cooldown     time.Duration
 }
 
 func (a agentConfig) args() []string {
 	if !a.on {
 		return []string{"-agent=false"}
 	}
-	return []string{"-agent", "-window", a.window.String(), "-interval", a.interval.String(),
+	args := []string{"-agent", "-window", a.window.String(), "-interval", a.interval.String(),
 		"-history", strconv.Itoa(a.history)}
+	if a.schedLatency != 0 {
+		args = append(args, "-sched-threshold", a.schedLatency.String())
+	}
+	if a.asyncPreempt != 0 {
+		args = append(args, "-async-threshold", strconv.FormatFloat(a.asyncPreempt, 'g', -1, 64))
+	}
+	if a.cooldown != 0 {
+		args = append(args, "-cooldown", a.cooldown.String())
+	}
+	return args
 }
 
 // expectWindows is how many windows an agent must at least have completed
@@ -70,6 +85,10 @@ type childResult struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	Windows     uint64  `json:"windows"`
 	Failures    uint64  `json:"failures"`
+	// Warnings counts the agent's kept window reports by warning kind.
+	Warnings map[string]int `json:"warnings,omitempty"`
+	// evidence (with -evidence-poll)
+	Evidence *evidenceResult `json:"evidence,omitempty"`
 	// heap
 	Heap *heapResult `json:"heap,omitempty"`
 }
@@ -104,6 +123,9 @@ func agentFlags(fs *flag.FlagSet) *agentConfig {
 	fs.DurationVar(&a.window, "window", diag.DefaultWindow, "agent Window")
 	fs.DurationVar(&a.interval, "interval", diag.DefaultInterval, "agent Interval")
 	fs.IntVar(&a.history, "history", 0, "agent History (0: default)")
+	fs.DurationVar(&a.schedLatency, "sched-threshold", 0, "agent SchedLatencyThreshold (0: default, below 0: off)")
+	fs.Float64Var(&a.asyncPreempt, "async-threshold", 0, "agent AsyncPreemptThreshold (0: default, below 0: off)")
+	fs.DurationVar(&a.cooldown, "cooldown", 0, "agent Cooldown (0: default)")
 	return &a
 }
 
@@ -119,7 +141,23 @@ func startAgent(a *agentConfig) (*diag.Agent, error) {
 		Interval: a.interval,
 		History:  a.history,
 		Logger:   zap.NewNop(),
+
+		SchedLatencyThreshold: a.schedLatency,
+		AsyncPreemptThreshold: a.asyncPreempt,
+		Cooldown:              a.cooldown,
 	})
+}
+
+// warningKinds counts the agent's kept window reports by the kinds of
+// warning they raised.
+func warningKinds(a *diag.Agent) map[string]int {
+	kinds := map[string]int{}
+	for _, r := range a.History(0) {
+		for _, w := range r.Warnings {
+			kinds[w.Kind]++
+		}
+	}
+	return kinds
 }
 
 func printResult(r childResult) error {
@@ -134,6 +172,8 @@ func childOverhead(args []string) error {
 	units := fs.Int("units", 1000, "units of work")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run here (through the agent when it runs)")
 	profileSeconds := fs.Int("profile-seconds", 30, "with -cpuprofile and the agent: seconds to ask the agent for")
+	evidencePoll := fs.Duration("evidence-poll", 0, "with the agent: poll its loop evidence this often and report the gatherings (0: no polling)")
+	evidenceWait := fs.Bool("evidence-wait", false, "with -evidence-poll: once the work is done, wait for a gathering in progress to finish")
 	ac := agentFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -163,11 +203,19 @@ func childOverhead(args []string) error {
 			}()
 		}
 	}
+	var watch *evidenceWatch
+	if a != nil && *evidencePoll > 0 {
+		watch = watchEvidence(a, start, *evidencePoll)
+	}
 	sink := burn()
 	res := childResult{Units: *units, Sink: sink, WallSeconds: time.Since(start).Seconds()}
+	if watch != nil {
+		res.Evidence = watch.finish(*evidenceWait)
+	}
 	if a != nil {
 		st := a.Status()
 		res.Windows, res.Failures = st.Windows, st.Failures
+		res.Warnings = warningKinds(a)
 	}
 	if *cpuprofile != "" {
 		if err := <-profDone; err != nil {

@@ -15,6 +15,11 @@
 //     Target: within 5 %.
 //   - heap: the heap the agent holds after 1,000 windows of 100 ms. Target:
 //     ≤ 8 MiB. A bound, not a ratio: two runs.
+//   - evidence (not in all): the CPU time of the overhead child's job with
+//     the agent continuous and gathering loop evidence once per cooldown
+//     (10 s here) against the same agent never gathering it; gives the CPU
+//     cost of one gathering and its amortized cost at the default Cooldown.
+//     No target.
 //
 // Each pair runs A then B, the next pair B then A, and so on; the tables give
 // the median ratio over the pairs with its range and interquartile range.
@@ -30,6 +35,7 @@
 //	go run ./bench -part cli -records 100000 -diagctl /path/to/diagctl
 //	go run ./bench -part overhead|latency|heap
 //	go run ./bench -part agent          # overhead, latency and heap
+//	go run ./bench -part evidence -pairs 21
 //
 // Without -diagctl it builds ./cmd/diagctl into a temporary directory, waiting
 // (-wait, polling every -poll) for the package to appear or to build.
@@ -81,6 +87,9 @@ type config struct {
 	handlerCPU    time.Duration
 	heapWindows   int
 	heapRuns      int
+
+	evidenceRun      time.Duration
+	evidenceCooldown time.Duration
 }
 
 var parts = map[string][]string{
@@ -93,6 +102,8 @@ var parts = map[string][]string{
 	"overhead-real": {"overhead-real"},
 	"latency":       {"latency"},
 	"heap":          {"heap"},
+	// not in all: the cost of the loop evidence, 2 runs of ~25 s a round
+	"evidence": {"evidence"},
 }
 
 func main() {
@@ -100,7 +111,7 @@ func main() {
 		os.Exit(childMain(os.Args[2:]))
 	}
 	var c config
-	flag.StringVar(&c.part, "part", "all", "what to measure: all, analysis, cli, overhead, latency, heap, agent (the last three), or overhead-real (-real-pairs rounds at the real window lengths); several separated by commas")
+	flag.StringVar(&c.part, "part", "all", "what to measure: all, analysis, cli, overhead, latency, heap, agent (the last three), overhead-real (-real-pairs rounds at the real window lengths) or evidence (not in all: the loop evidence's cost); several separated by commas")
 	flag.IntVar(&c.pairs, "pairs", 21, "A/B pairs per comparison (at least 20 for a result)")
 	flag.IntVar(&c.records, "records", 100_000, "sample records in the profile for the cli comparison")
 	flag.IntVar(&c.analysisRecords, "analysis-records", 10_000, "sample records in the profile for the analysis comparison")
@@ -122,9 +133,12 @@ func main() {
 	flag.DurationVar(&c.handlerCPU, "handler", 100*time.Microsecond, "latency: CPU time of the work each request does")
 	flag.IntVar(&c.heapWindows, "heap-windows", 1000, "heap: windows to run")
 	flag.IntVar(&c.heapRuns, "heap-runs", 2, "heap: runs of each configuration")
+	flag.DurationVar(&c.evidenceRun, "evidence-run", 25*time.Second, "evidence: wall time one run takes with every CPU to itself (sets the fixed work: this much CPU time per CPU)")
+	flag.DurationVar(&c.evidenceCooldown, "evidence-cooldown", 10*time.Second, "evidence: the agent's Cooldown, hence how often evidence is gathered")
 	flag.Parse()
 	if flag.NArg() > 0 || c.pairs < 1 || c.records < 1 || c.analysisRecords < 1 ||
-		c.rate < 1 || c.latencyRun <= 0 || c.overheadRun <= 0 || c.heapWindows < 1 || c.heapRuns < 1 {
+		c.rate < 1 || c.latencyRun <= 0 || c.overheadRun <= 0 || c.heapWindows < 1 || c.heapRuns < 1 ||
+		c.evidenceRun <= 0 || c.evidenceCooldown <= 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -142,7 +156,7 @@ func run(c config) error {
 	for _, name := range strings.Split(c.part, ",") {
 		p, ok := parts[strings.TrimSpace(name)]
 		if !ok {
-			return fmt.Errorf("-part %q: want all, analysis, cli, overhead, overhead-real, latency, heap or agent, or several separated by commas", c.part)
+			return fmt.Errorf("-part %q: want all, analysis, cli, overhead, overhead-real, latency, heap, agent or evidence, or several separated by commas", c.part)
 		}
 		todo = append(todo, p...)
 	}
@@ -157,8 +171,9 @@ func run(c config) error {
 			c.realPairs = max(c.realPairs, 1)
 			return benchOverhead(c)
 		},
-		"latency": benchLatency,
-		"heap":    benchHeap,
+		"latency":  benchLatency,
+		"heap":     benchHeap,
+		"evidence": benchEvidence,
 	}
 	for _, p := range todo {
 		start := time.Now()

@@ -2,11 +2,15 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/diagkit/diagkit/diag"
 )
 
 // The agent's configurations the overhead part compares with no agent.
@@ -56,6 +60,26 @@ func unitCPU() time.Duration {
 	return max(best, time.Microsecond)
 }
 
+// sizeWork returns how many units of work make an overhead child without
+// the agent take about run of wall time under the load of the moment (one
+// run to warm up, one to measure), and the CPU time of one unit.
+func sizeWork(exe string, run time.Duration) (units int, per time.Duration, err error) {
+	procs := runtime.GOMAXPROCS(0)
+	per = unitCPU()
+	units = int(2 * time.Second * time.Duration(procs) / per)
+	var wall time.Duration
+	for i := range 2 {
+		r, err := runChild(exe, "overhead", append([]string{"-units", strconv.Itoa(units)}, agentOff.args()...)...)
+		if err != nil {
+			return 0, 0, err
+		}
+		if i == 1 {
+			wall = r.wall
+		}
+	}
+	return max(procs, int(float64(units)*run.Seconds()/wall.Seconds())), per, nil
+}
+
 // benchOverhead compares the CPU time a child takes for a fixed amount of
 // CPU-bound work with the agent off and on.
 func benchOverhead(c config) error {
@@ -64,21 +88,10 @@ func benchOverhead(c config) error {
 		return err
 	}
 	procs := runtime.GOMAXPROCS(0)
-	per := unitCPU()
-	// Size the work so that a run takes about c.overheadRun of wall time
-	// under the load of the moment: one run to warm up, one to measure.
-	units := int(2 * time.Second * time.Duration(procs) / per)
-	var wall time.Duration
-	for i := range 2 {
-		r, err := runChild(exe, "overhead", append([]string{"-units", strconv.Itoa(units)}, agentOff.args()...)...)
-		if err != nil {
-			return err
-		}
-		if i == 1 {
-			wall = r.wall
-		}
+	units, per, err := sizeWork(exe, c.overheadRun)
+	if err != nil {
+		return err
 	}
-	units = max(procs, int(float64(units)*c.overheadRun.Seconds()/wall.Seconds()))
 	logf("overhead: one unit of work is %v of CPU; %d units per run (about %v of wall time now)", per, units, c.overheadRun)
 
 	fmt.Printf("### Agent overhead on a CPU-bound job (fixed work, child process CPU time)\n\n")
@@ -88,8 +101,8 @@ func benchOverhead(c config) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%d rounds; each runs the same child job (%d units of CPU-bound work, %.1f s of CPU at %v a unit, in %d goroutines) with the agent off, at the default duty cycle scaled down, and continuous; in that order on even rounds and reversed on odd ones. Ratio = the child's CPU time (wait4: user+sys, all threads) with the agent / without it, within the round. The agent listens on 127.0.0.1:0 and logs to zap.NewNop(); the child exits when the work is done, without stopping it.\n\n",
-			c.pairs, units, (time.Duration(units) * per).Seconds(), per.Round(100*time.Nanosecond), procs)
+		fmt.Printf("%d rounds; each runs the same child job (%d units of CPU-bound work, %.1f s of CPU at %v a unit, in %d goroutines) with the agent off, at the default duty cycle scaled down, and continuous; in that order on even rounds and reversed on odd ones. Ratio = the child's CPU time (wait4: user+sys, all threads) with the agent / without it, within the round. The agent listens on 127.0.0.1:0 and logs to zap.NewNop(); the child exits when the work is done, without stopping it. The agent keeps its default thresholds and Cooldown, so a window that raises a scheduling-latency or async-preemption warning has it gather loop evidence (a 1 s trace and a goroutine dump), at most once per Cooldown (%v): once per run at most here; the child polls Agent.Evidence every %v to count the gatherings.\n\n",
+			c.pairs, units, (time.Duration(units) * per).Seconds(), per.Round(100*time.Nanosecond), procs, diag.DefaultCooldown, evidencePoll)
 		rs.print(scaled)
 	}
 
@@ -117,11 +130,19 @@ type overheadResult struct {
 	cpu     [][]float64 // seconds, [config][round]
 	wall    [][]float64
 	windows [][]float64
-	load    *loadTracker
+	// gatherings of loop evidence per run, and the warnings raised
+	// (window reports by kind), per config
+	gatherings [][]float64
+	warnings   []map[string]int
+	load       *loadTracker
 }
 
 func overheadRounds(exe string, units int, cfgs []agentConfig, rounds int) (*overheadResult, error) {
-	r := &overheadResult{cfgs: cfgs, cpu: make([][]float64, len(cfgs)), wall: make([][]float64, len(cfgs)), windows: make([][]float64, len(cfgs))}
+	r := &overheadResult{cfgs: cfgs, cpu: make([][]float64, len(cfgs)), wall: make([][]float64, len(cfgs)), windows: make([][]float64, len(cfgs)),
+		gatherings: make([][]float64, len(cfgs)), warnings: make([]map[string]int, len(cfgs))}
+	for k := range r.warnings {
+		r.warnings[k] = map[string]int{}
+	}
 	r.load = newLoadTracker()
 	for i := range rounds {
 		order := make([]int, len(cfgs))
@@ -133,14 +154,26 @@ func overheadRounds(exe string, units int, cfgs []agentConfig, rounds int) (*ove
 		}
 		for _, k := range order {
 			ac := cfgs[k]
-			run, err := runChild(exe, "overhead", append([]string{"-units", strconv.Itoa(units)}, ac.args()...)...)
+			// The agent at its default thresholds gathers loop evidence
+			// when this job raises a scheduling-latency warning; the
+			// child counts the gatherings (polling Evidence), which hold
+			// up the next window by about their 1 s trace.
+			run, err := runChild(exe, "overhead", append([]string{"-units", strconv.Itoa(units), "-evidence-poll", evidencePoll.String()}, ac.args()...)...)
 			if err != nil {
 				return nil, err
 			}
 			wall := time.Duration(run.res.WallSeconds * float64(time.Second))
-			if want := ac.expectWindows(wall); run.res.Windows < want || run.res.Failures > 0 {
-				return nil, fmt.Errorf("overhead: agent %q completed %d windows (%d failed) in %v; want at least %d and no failure",
-					ac.name, run.res.Windows, run.res.Failures, wall.Round(time.Millisecond), want)
+			var n int
+			if ev := run.res.Evidence; ev != nil {
+				n = len(ev.Gatherings)
+			}
+			if want := ac.expectWindows(max(0, wall-time.Duration(n)*1500*time.Millisecond)); run.res.Windows < want || run.res.Failures > 0 {
+				return nil, fmt.Errorf("overhead: agent %q completed %d windows (%d failed) and %d evidence gatherings in %v; want at least %d windows and no failure",
+					ac.name, run.res.Windows, run.res.Failures, n, wall.Round(time.Millisecond), want)
+			}
+			r.gatherings[k] = append(r.gatherings[k], float64(n))
+			for kind, c := range run.res.Warnings {
+				r.warnings[k][kind] += c
 			}
 			r.cpu[k] = append(r.cpu[k], run.cpu.Seconds())
 			r.wall[k] = append(r.wall[k], run.wall.Seconds())
@@ -185,6 +218,23 @@ func (r *overheadResult) print(cfgs []agentConfig) {
 	for k := 1; k < len(cfgs); k++ {
 		s := summarize(r.windows[k])
 		fmt.Printf("%s %s %.0f (%.0f–%.0f)", sep(k-1), cfgs[k].name, s.median, s.min, s.max)
+	}
+	fmt.Print("; loop evidence gathered per run")
+	for k := 1; k < len(cfgs); k++ {
+		s := summarize(r.gatherings[k])
+		fmt.Printf("%s %s %.0f (%.0f–%.0f)", sep(k-1), cfgs[k].name, s.median, s.min, s.max)
+	}
+	fmt.Print("; warnings raised (window reports, all runs)")
+	for k := 1; k < len(cfgs); k++ {
+		kinds := slices.Sorted(maps.Keys(r.warnings[k]))
+		var ws []string
+		for _, kind := range kinds {
+			ws = append(ws, fmt.Sprintf("%s %d", kind, r.warnings[k][kind]))
+		}
+		if len(ws) == 0 {
+			ws = []string{"none"}
+		}
+		fmt.Printf("%s %s: %s", sep(k-1), cfgs[k].name, strings.Join(ws, ", "))
 	}
 	fmt.Printf(". Wall-time ratio (context) %s. Machine during the rounds: %s.\n\n", r.wallRatios(cfgs), r.load)
 }
