@@ -256,9 +256,10 @@ func TestWellBehavedWorkloadProducesNoWarning(t *testing.T) {
 			default:
 				t.Errorf("window %d (%d samples): %s %.4f blamed on %s: %q", w.Seq, w.Samples, warn.Kind, warn.Value, warn.LeadCause, warn.Causes)
 			}
-			if warn.FunctionsFrom == api.FromTrace {
-				t.Errorf("window %d: the execution trace found call-free loops in well-behaved code: %q", w.Seq, warn.Functions)
-			}
+			// The evidence may still name step: it is a leaf without a
+			// preemption check, so a goroutine the kernel descheduled in
+			// it is async-preempted there. Naming it is accurate; leading
+			// with it is not, and the switch above checks that.
 		}
 	}
 	for _, e := range logs.FilterField(zap.String("lead_cause", api.CauseLongRuns)).All() {

@@ -281,7 +281,7 @@ func runE2EScenario(t *testing.T, bins string, sc e2eScenario) {
 		}
 		t.Logf("attempt %d: the machine's CPUs were taken (%s), so these say nothing of the baseline:\n\t%s", attempt, load, strings.Join(contended, "\n\t"))
 		if attempt == maxContendedAttempts {
-			// At the highest CPU weight the baseline's async-preempt share
+			// At a high CPU weight the baseline's async-preempt share
 			// and hot loops hold beside busy processes; what is left is its
 			// threads waiting for a CPU as they wake, which the doctor
 			// rightly blames on the other processes (contentionExplains).
@@ -412,13 +412,14 @@ func startE2EChild(t *testing.T, bins string, sc e2eScenario) *e2eChild {
 	}
 	t.Cleanup(c.stop)
 	if runtime.GOOS == "linux" {
-		// Every child runs at the highest CPU weight: beside other busy
-		// processes it still gets the CPUs it asks for, as on a quiet
-		// machine (TestJudgement does the same), so a profile of seconds
-		// holds the samples a check needs. The cgroup's removal moves out
-		// a child still in it.
+		// Every child runs at ten times the default CPU weight: beside
+		// other busy processes it still gets the CPUs it asks for, as on a
+		// quiet machine, so a profile of seconds holds the samples a check
+		// needs; below the highest weight, which diag's TestJudgement
+		// gives its children when the two packages' tests run at once.
+		// The cgroup's removal moves out a child still in it.
 		cg := testenv.NewCPUCgroup(t, nil)
-		cg.SetMaxWeight(t)
+		cg.SetHighWeight(t)
 		cg.Add(t, cmd.Process.Pid)
 	}
 	lines := make(chan string, 1)

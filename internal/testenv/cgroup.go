@@ -135,6 +135,19 @@ func (cg *CPUCgroup) SetMaxWeight(t testing.TB) {
 	cg.write(t, "cpu.shares", "262144")
 }
 
+// SetHighWeight gives the cgroup ten times the default CPU weight (v1
+// cpu.shares 10240, v2 cpu.weight 1000): enough to get its CPUs beside
+// processes of the default weight, and less than SetMaxWeight's, so tests
+// of another package running at the same time keep theirs.
+func (cg *CPUCgroup) SetHighWeight(t testing.TB) {
+	t.Helper()
+	if cg.Version == "v2" {
+		cg.write(t, "cpu.weight", "1000")
+		return
+	}
+	cg.write(t, "cpu.shares", "10240")
+}
+
 // Add moves a process, with all its threads, into the cgroup.
 func (cg *CPUCgroup) Add(t testing.TB, pid int) {
 	t.Helper()
