@@ -161,23 +161,27 @@ func TestJudgement(t *testing.T) {
 	t.Run("call-free loops", func(t *testing.T) {
 		cg := quietCgroup(t)
 		c := startService(t, bin, cg, []string{"GOMAXPROCS=2"}, "-problem", "loops", "-onset", "4s")
+		// Judge the windows wholly after the loops start: before them the
+		// two workers sleep between bursts, and beside busy processes
+		// their wake-ups wait whatever the cgroup's weight.
+		onset := c.started.Add(4 * time.Second)
 		// The goroutines are found at one of the loop's lines.
 		first := sourceLine(t, "../examples/service/main.go", "func crunchRows(")
 		last := sourceLine(t, "../examples/service/main.go", "// the call-free loop") + 1
 		ws := c.waitWindows(t, 0, time.Minute, func(ws []api.WindowReport) bool {
 			return slices.ContainsFunc(ws, func(w api.WindowReport) bool {
 				warn, ok := findWarning(w, api.WarnSchedLatency)
-				return ok && warn.FunctionsFrom == api.FromTrace
-			}) || len(ws) >= 8
+				return ok && warn.FunctionsFrom == api.FromTrace && w.Start.After(onset)
+			}) || len(ws) >= 9
 		})
 		var named *api.Warning
 		for _, w := range ws {
 			logWindow(t, w)
-			if warn, ok := findWarning(w, api.WarnSchedLatency); ok && warn.FunctionsFrom == api.FromTrace && named == nil {
+			if warn, ok := findWarning(w, api.WarnSchedLatency); ok && warn.FunctionsFrom == api.FromTrace && named == nil && w.Start.After(onset) {
 				named = &warn
 			}
 		}
-		logVerdict(t, ws, time.Time{})
+		logVerdict(t, ws, onset)
 		if named == nil {
 			t.Fatalf("no %s warning named the loops from the execution trace", api.WarnSchedLatency)
 		}
@@ -303,8 +307,9 @@ func buildService(t *testing.T) string {
 
 // service is a running child with the agent.
 type service struct {
-	addr string
-	logs *logSink
+	addr    string
+	logs    *logSink
+	started time.Time // when the child was started
 }
 
 // startService starts the service with diag/auto on a free loopback port,
@@ -322,6 +327,7 @@ func startService(t *testing.T, bin string, cg *testenv.CPUCgroup, env []string,
 	if err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +344,7 @@ func startService(t *testing.T, bin string, cg *testenv.CPUCgroup, env []string,
 	})
 	select {
 	case addr := <-logs.addr:
-		return &service{addr: addr, logs: logs}
+		return &service{addr: addr, logs: logs, started: started}
 	case <-done:
 		t.Fatalf("the service exited before its agent started; stderr:\n%s", logs.text())
 	case <-time.After(30 * time.Second):
