@@ -19,14 +19,7 @@ import (
 // their goroutines run for 10 ms and more until async preemption, and the
 // goroutine dump finds them in the loop, at its line.
 func TestEvidenceNamesCallFreeLoops(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() { defer wg.Done(); sink.Add(tightLoop(&stop)) }()
-	}
-	defer func() { stop.Store(true); wg.Wait() }()
+	startTightLoops(t, 8)
 
 	a := &Agent{cfg: Config{Cooldown: time.Minute}, log: zap.NewNop(), stopped: make(chan struct{})}
 	ev, data := a.gatherEvidence(time.Now())
@@ -85,14 +78,7 @@ func TestLocateGoroutines(t *testing.T) {
 // rule it out. The reverse holds too: a function the trace located but no
 // goroutine profile finds async-preempted is not a call-free loop.
 func TestPreemptedFunctions(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() { defer wg.Done(); sink.Add(tightLoop(&stop)) }()
-	}
-	defer func() { stop.Store(true); wg.Wait() }()
+	startTightLoops(t, 8)
 	time.Sleep(100 * time.Millisecond)
 	found := false
 	for range 20 {
@@ -108,4 +94,17 @@ func TestPreemptedFunctions(t *testing.T) {
 	if !found {
 		t.Error("the goroutine profile never found tightLoop stopped by async preemption")
 	}
+}
+
+// startTightLoops runs n goroutines in tightLoop on GOMAXPROCS 2 until the
+// test ends.
+func startTightLoops(t *testing.T, n int) {
+	prev := runtime.GOMAXPROCS(2)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); sink.Add(tightLoop(&stop)) }()
+	}
+	t.Cleanup(func() { stop.Store(true); wg.Wait(); runtime.GOMAXPROCS(prev) })
 }
