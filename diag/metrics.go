@@ -204,7 +204,6 @@ func unixSeconds(wr *api.WindowReport) float64 {
 // sortedKinds is warningKinds and every other kind counted, sorted.
 func sortedKinds(raised, logged map[string]uint64) []string {
 	kinds := slices.Clone(warningKinds)
-	slices.Sort(kinds)
 	for _, m := range []map[string]uint64{raised, logged} {
 		for k := range m {
 			if !slices.Contains(kinds, k) {
