@@ -1,0 +1,531 @@
+package compare
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Verdicts.
+const (
+	VerdictBetter   = "better"
+	VerdictWorse    = "worse"
+	VerdictHigher   = "higher" // significant, for a figure without a better direction
+	VerdictLower    = "lower"
+	VerdictNoChange = "no_significant_change"
+	VerdictUntested = "untested"
+)
+
+// Function statuses.
+const (
+	StatusAppeared = "appeared" // in no before window, in some after window
+	StatusVanished = "vanished"
+	StatusGrew     = "grew"
+	StatusShrank   = "shrank"
+	StatusSame     = "same"
+)
+
+// Designs: how the two sides relate in time.
+const (
+	// DesignSameSpan: the sides were sampled over the same wall-clock span
+	// (a canary and its baseline), so a load change hits both.
+	DesignSameSpan = "same_span"
+	// DesignSequential: one side ran before the other; a load change
+	// between them shows as a difference.
+	DesignSequential = "sequential"
+	// DesignUnknown: a side has no times (saved profiles).
+	DesignUnknown = "unknown"
+)
+
+// DefaultTop is how many functions of each kind a comparison lists.
+const DefaultTop = 5
+
+// Side is one side of a comparison.
+type Side struct {
+	// Input names where it came from, as the user gave it.
+	Input string
+	// Source says what it was: "agent history", "profiles", …
+	Source string
+	// Replicates are its windows, oldest first.
+	Replicates []Replicate
+	// Notes are said about this side in the document.
+	Notes []string
+}
+
+// Options tune Compare.
+type Options struct {
+	// Top bounds the functions of each kind listed (DefaultTop when 0;
+	// negative lists none).
+	Top int
+}
+
+// Document is the result of a comparison, diagctl compare's JSON.
+type Document struct {
+	Schema string      `json:"schema"`
+	Before SideSummary `json:"before"`
+	After  SideSummary `json:"after"`
+	// Design is one of the Design* constants.
+	Design string `json:"design"`
+	// Confidence is the level of every interval (0.95); Adjustment the
+	// multiple-comparison method of the verdicts ("holm"), over Tested
+	// results.
+	Confidence float64 `json:"confidence"`
+	Adjustment string  `json:"adjustment"`
+	Tested     int     `json:"tested"`
+	// Figures has one result per figure, in Figures order.
+	Figures []Result `json:"figures"`
+	// Interrupted are the functions async preemption interrupted, and
+	// CgoCallSites the Go call sites of cgo calls: the union of both sides'
+	// top functions, most CPU first.
+	Interrupted  []FuncResult `json:"interrupted"`
+	CgoCallSites []FuncResult `json:"cgo_call_sites"`
+	// Methods describes each test used, for a reader to check.
+	Methods map[string]string `json:"methods"`
+	Notes   []string          `json:"notes,omitempty"`
+	// FailOn is what --fail-on rules found, when any were given.
+	FailOn []RuleResult `json:"fail_on,omitempty"`
+}
+
+// SideSummary describes one side.
+type SideSummary struct {
+	Input   string `json:"input"`
+	Source  string `json:"source"`
+	Windows int    `json:"windows"`
+	// Start and End bound the windows, when their times are known.
+	Start      *time.Time `json:"start,omitempty"`
+	End        *time.Time `json:"end,omitempty"`
+	Samples    int64      `json:"samples"`
+	CPUSeconds float64    `json:"cpu_seconds"`
+	// GOMAXPROCS, GoVersions and CgroupCPULimits are the distinct values
+	// the windows reported, when they did.
+	GOMAXPROCS      []int     `json:"gomaxprocs,omitempty"`
+	GoVersions      []string  `json:"go_versions,omitempty"`
+	CgroupCPULimits []float64 `json:"cgroup_cpu_limits,omitempty"`
+	Notes           []string  `json:"notes,omitempty"`
+}
+
+// Result is one figure's comparison. Pointers are nil when a side lacks the
+// figure or it was not tested.
+type Result struct {
+	Figure string `json:"figure"`
+	Label  string `json:"label"`
+	Unit   string `json:"unit"`
+	// Before and After are the sides' means over the windows that had the
+	// figure (NBefore, NAfter of them); with one window a side and sample
+	// counts, the pooled proportion.
+	Before  *float64 `json:"before"`
+	After   *float64 `json:"after"`
+	NBefore int      `json:"n_before"`
+	NAfter  int      `json:"n_after"`
+	// Difference is After − Before, with its 95 % interval.
+	Difference *float64 `json:"difference"`
+	Low        *float64 `json:"ci_low"`
+	High       *float64 `json:"ci_high"`
+	// Relative is Difference / Before, when Before is not 0.
+	Relative *float64 `json:"relative,omitempty"`
+	// P is the test's two-sided p-value; PAdjusted is Holm's.
+	P         *float64 `json:"p"`
+	PAdjusted *float64 `json:"p_adjusted"`
+	// Test is TestWelch, TestNewcombe, or "" when untested.
+	Test string `json:"test,omitempty"`
+	// DF is Welch's degrees of freedom.
+	DF float64 `json:"df,omitempty"`
+	// Approximate is set when the interval rests on assumptions the data
+	// is known to break (TestNewcombe).
+	Approximate bool   `json:"approximate,omitempty"`
+	Verdict     string `json:"verdict"`
+	Note        string `json:"note,omitempty"`
+
+	higherIsWorse bool
+}
+
+// FuncResult is one function's comparison: its share of CPU on each side.
+type FuncResult struct {
+	Function  string `json:"function"`
+	CFunction string `json:"c_function,omitempty"`
+	File      string `json:"file,omitempty"`
+	Line      int64  `json:"line,omitempty"`
+	// Status is one of the Status* constants, from the point estimates.
+	Status string `json:"status"`
+	Result
+}
+
+// Methods describe the tests, for Document.Methods.
+var Methods = map[string]string{
+	TestWelch: "Welch's t-test on per-window values: each window is one observation; " +
+		"assumes the windows are independent and their mean roughly normal (a drift within a side breaks it)",
+	TestNewcombe: "Newcombe's hybrid score interval on sample counts, pooled z-test p-value: " +
+		"treats samples as independent, which samples of one profile are not, so the interval is approximate and too narrow",
+	"holm": "a verdict needs the p-value, adjusted by Holm's method over every figure and function tested, below 0.05",
+}
+
+// Compare compares after against before.
+func Compare(before, after Side, opts Options) *Document {
+	top := opts.Top
+	if top == 0 {
+		top = DefaultTop
+	}
+	doc := &Document{
+		Schema:     Schema,
+		Before:     summarize(before),
+		After:      summarize(after),
+		Design:     design(before.Replicates, after.Replicates),
+		Confidence: confidence,
+		Adjustment: "holm",
+		Methods:    Methods,
+	}
+	for _, f := range Figures {
+		doc.Figures = append(doc.Figures, compareFigure(f, before.Replicates, after.Replicates))
+	}
+	if top > 0 {
+		doc.Interrupted = compareFuncs(before.Replicates, after.Replicates, top, true,
+			func(r *Replicate) []Func { return r.Interrupted })
+		doc.CgoCallSites = compareFuncs(before.Replicates, after.Replicates, top, false,
+			func(r *Replicate) []Func { return r.CgoSites })
+	}
+	var all []*Result
+	for i := range doc.Figures {
+		all = append(all, &doc.Figures[i])
+	}
+	for i := range doc.Interrupted {
+		all = append(all, &doc.Interrupted[i].Result)
+	}
+	for i := range doc.CgoCallSites {
+		all = append(all, &doc.CgoCallSites[i].Result)
+	}
+	judge(all)
+	for _, r := range all {
+		if r.Test != "" {
+			doc.Tested++
+		}
+	}
+	doc.Notes = notes(doc)
+	return doc
+}
+
+// judge sets every tested result's adjusted p-value and verdict.
+func judge(all []*Result) {
+	var tested []*Result
+	var ps []float64
+	for _, r := range all {
+		if r.Test == "" {
+			r.Verdict = VerdictUntested
+			continue
+		}
+		tested = append(tested, r)
+		ps = append(ps, *r.P)
+	}
+	for i, adj := range holm(ps) {
+		r := tested[i]
+		r.PAdjusted = ptr(adj)
+		switch {
+		case adj >= 1-confidence || *r.Difference == 0:
+			r.Verdict = VerdictNoChange
+		case r.higherIsWorse && *r.Difference > 0:
+			r.Verdict = VerdictWorse
+		case r.higherIsWorse:
+			r.Verdict = VerdictBetter
+		case *r.Difference > 0:
+			r.Verdict = VerdictHigher
+		default:
+			r.Verdict = VerdictLower
+		}
+	}
+}
+
+// series is one figure's values over the windows that have it, and its
+// sample counts when it is a share.
+type series struct {
+	values         []float64
+	counts, totals []int64
+}
+
+func (s *series) add(v float64, count, total int64, hasCount bool) {
+	s.values = append(s.values, v)
+	if hasCount {
+		s.counts = append(s.counts, count)
+		s.totals = append(s.totals, total)
+	}
+}
+
+func (s *series) pooled() (x, n float64, ok bool) {
+	if len(s.counts) == 0 || len(s.counts) != len(s.values) {
+		return 0, 0, false
+	}
+	for i := range s.counts {
+		x += float64(s.counts[i])
+		n += float64(s.totals[i])
+	}
+	return x, n, n > 0
+}
+
+func seriesOf(reps []Replicate, name string) series {
+	var s series
+	for i := range reps {
+		v, ok := reps[i].Values[name]
+		if !ok {
+			continue
+		}
+		n, hasCount := reps[i].Counts[name]
+		s.add(v, n, reps[i].Samples, hasCount)
+	}
+	return s
+}
+
+func compareFigure(f Figure, before, after []Replicate) Result {
+	r := Result{Figure: f.Name, Label: f.Label, Unit: f.Unit, higherIsWorse: f.HigherIsWorse}
+	test(&r, seriesOf(before, f.Name), seriesOf(after, f.Name))
+	return r
+}
+
+// test fills r from the two series.
+func test(r *Result, b, a series) {
+	r.NBefore, r.NAfter = len(b.values), len(a.values)
+	if r.NBefore > 0 {
+		r.Before = ptr(mean(b.values))
+	}
+	if r.NAfter > 0 {
+		r.After = ptr(mean(a.values))
+	}
+	switch {
+	case r.NBefore == 0 && r.NAfter == 0:
+		r.Note = "unavailable on both sides"
+		return
+	case r.NBefore == 0:
+		r.Note = "unavailable before"
+		return
+	case r.NAfter == 0:
+		r.Note = "unavailable after"
+		return
+	}
+	var e estimate
+	switch xb, nb, okb := b.pooled(); {
+	case r.NBefore >= 2 && r.NAfter >= 2:
+		e = welch(b.values, a.values)
+		r.Test, r.DF = TestWelch, e.df
+	case okb:
+		xa, na, oka := a.pooled()
+		if !oka {
+			r.Note = "one window a side and no sample counts: not tested"
+			r.Difference = ptr(*r.After - *r.Before)
+			return
+		}
+		e = newcombe(xb, nb, xa, na)
+		r.Test, r.Approximate = TestNewcombe, true
+		r.Before, r.After = ptr(xb/nb), ptr(xa/na)
+		r.Note = "one window on a side: samples treated as independent, the interval is approximate"
+	default:
+		r.Note = "one window on a side: no test for a figure without sample counts"
+		r.Difference = ptr(*r.After - *r.Before)
+		return
+	}
+	r.Difference, r.Low, r.High, r.P = ptr(e.diff), ptr(e.low), ptr(e.high), ptr(e.p)
+	if *r.Before != 0 {
+		r.Relative = ptr(e.diff / *r.Before)
+	}
+}
+
+// compareFuncs compares the functions of the sides' top lists: the top of
+// their union by the larger of the two means. A function missing from a
+// window's top list counts as 0 there.
+func compareFuncs(before, after []Replicate, top int, higherIsWorse bool, list func(*Replicate) []Func) []FuncResult {
+	type info struct {
+		fn         Func
+		sumB, sumA float64
+		inB, inA   bool
+	}
+	byKey := map[string]*info{}
+	var order []string
+	visit := func(reps []Replicate, isBefore bool) {
+		for i := range reps {
+			if reps[i].Samples <= 0 {
+				continue
+			}
+			for _, f := range list(&reps[i]) {
+				k := f.key()
+				in := byKey[k]
+				if in == nil {
+					in = &info{fn: f}
+					byKey[k] = in
+					order = append(order, k)
+				}
+				if isBefore {
+					in.sumB += f.Share
+					in.inB = true
+				} else {
+					in.sumA += f.Share
+					in.inA = true
+					in.fn.File, in.fn.Line = f.File, f.Line // the after side's hottest line
+				}
+			}
+		}
+	}
+	visit(before, true)
+	visit(after, false)
+	nb, na := withSamples(before), withSamples(after)
+	weight := func(in *info) float64 {
+		return max(in.sumB/float64(max(nb, 1)), in.sumA/float64(max(na, 1)))
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		wi, wj := weight(byKey[order[i]]), weight(byKey[order[j]])
+		if wi != wj {
+			return wi > wj
+		}
+		return order[i] < order[j]
+	})
+	if len(order) > top {
+		order = order[:top]
+	}
+	out := []FuncResult{}
+	for _, k := range order {
+		in := byKey[k]
+		fr := FuncResult{Function: in.fn.Function, CFunction: in.fn.CFunction, File: in.fn.File, Line: in.fn.Line}
+		fr.Figure, fr.Label, fr.Unit, fr.higherIsWorse = k, k, UnitShare, higherIsWorse
+		test(&fr.Result, funcSeries(before, k, list), funcSeries(after, k, list))
+		switch {
+		case !in.inB:
+			fr.Status = StatusAppeared
+		case !in.inA:
+			fr.Status = StatusVanished
+		case fr.Difference != nil && *fr.Difference > 0:
+			fr.Status = StatusGrew
+		case fr.Difference != nil && *fr.Difference < 0:
+			fr.Status = StatusShrank
+		default:
+			fr.Status = StatusSame
+		}
+		out = append(out, fr)
+	}
+	return out
+}
+
+func withSamples(reps []Replicate) int {
+	n := 0
+	for i := range reps {
+		if reps[i].Samples > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func funcSeries(reps []Replicate, key string, list func(*Replicate) []Func) series {
+	var s series
+	for i := range reps {
+		if reps[i].Samples <= 0 {
+			continue
+		}
+		var share float64
+		var n int64
+		for _, f := range list(&reps[i]) {
+			if f.key() == key {
+				share += f.Share
+				n += f.Samples
+			}
+		}
+		s.add(share, n, reps[i].Samples, true)
+	}
+	return s
+}
+
+func summarize(s Side) SideSummary {
+	sum := SideSummary{Input: s.Input, Source: s.Source, Windows: len(s.Replicates), Notes: s.Notes}
+	for i := range s.Replicates {
+		r := &s.Replicates[i]
+		sum.Samples += r.Samples
+		sum.CPUSeconds += r.CPUSeconds
+		if !r.Start.IsZero() && (sum.Start == nil || r.Start.Before(*sum.Start)) {
+			sum.Start = ptr(r.Start)
+		}
+		if !r.End.IsZero() && (sum.End == nil || r.End.After(*sum.End)) {
+			sum.End = ptr(r.End)
+		}
+		if r.GOMAXPROCS > 0 && !slices.Contains(sum.GOMAXPROCS, r.GOMAXPROCS) {
+			sum.GOMAXPROCS = append(sum.GOMAXPROCS, r.GOMAXPROCS)
+		}
+		if r.GoVersion != "" && !slices.Contains(sum.GoVersions, r.GoVersion) {
+			sum.GoVersions = append(sum.GoVersions, r.GoVersion)
+		}
+		if r.CgroupCPULimit != nil && !slices.Contains(sum.CgroupCPULimits, *r.CgroupCPULimit) {
+			sum.CgroupCPULimits = append(sum.CgroupCPULimits, *r.CgroupCPULimit)
+		}
+	}
+	return sum
+}
+
+// design tells how the sides relate in time: the same span when their spans
+// overlap by at least half the shorter one.
+func design(before, after []Replicate) string {
+	bs, be, okb := span(before)
+	as, ae, oka := span(after)
+	if !okb || !oka {
+		return DesignUnknown
+	}
+	overlap := minTime(be, ae).Sub(maxTime(bs, as))
+	shorter := min(be.Sub(bs), ae.Sub(as))
+	if overlap > 0 && overlap*2 >= shorter {
+		return DesignSameSpan
+	}
+	return DesignSequential
+}
+
+func span(reps []Replicate) (start, end time.Time, ok bool) {
+	for i := range reps {
+		if reps[i].Start.IsZero() || reps[i].End.IsZero() {
+			return time.Time{}, time.Time{}, false
+		}
+		if start.IsZero() || reps[i].Start.Before(start) {
+			start = reps[i].Start
+		}
+		if reps[i].End.After(end) {
+			end = reps[i].End
+		}
+	}
+	return start, end, len(reps) > 0
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func notes(doc *Document) []string {
+	var out []string
+	if doc.Before.Windows < 2 || doc.After.Windows < 2 {
+		out = append(out, "a side has one window: shares are compared on sample counts (approximate) and other figures are not tested; "+
+			"give several windows a side (an agent's history, a directory of profiles, or live targets) for windows as replicates")
+	}
+	if doc.Design == DesignSequential {
+		out = append(out, "the sides ran at different times: a change of load between them shows as a difference too")
+	}
+	if g := doc.Before.GOMAXPROCS; len(g) == 1 && len(doc.After.GOMAXPROCS) == 1 && g[0] != doc.After.GOMAXPROCS[0] {
+		out = append(out, fmt.Sprintf("GOMAXPROCS differs: %d before, %d after", g[0], doc.After.GOMAXPROCS[0]))
+	}
+	if len(doc.Before.GoVersions) == 1 && len(doc.After.GoVersions) == 1 && doc.Before.GoVersions[0] != doc.After.GoVersions[0] {
+		out = append(out, fmt.Sprintf("Go version differs: %s before, %s after", doc.Before.GoVersions[0], doc.After.GoVersions[0]))
+	}
+	return out
+}
+
+func mean(xs []float64) float64 {
+	if allEqual(xs) {
+		return xs[0]
+	}
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,168 @@
+package compare
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/diagkit/diagkit/diag/analysis"
+	"github.com/diagkit/diagkit/diag/api"
+)
+
+var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+// window builds an agent window of 1,000 samples with the given
+// async-preempt samples, p99 and cgo call rate, and one interrupted
+// function.
+func window(seq int, asyncSamples int64, p99, cgoRate float64, fn string) api.WindowReport {
+	const n = 1000
+	r := analysis.Report{
+		Schema: analysis.Schema, Samples: n, CPUSeconds: n * 0.01,
+		Buckets: map[analysis.Bucket]analysis.BucketStat{},
+	}
+	r.Buckets[analysis.BucketAsyncPreempt] = analysis.BucketStat{Samples: asyncSamples, CPUSeconds: float64(asyncSamples) * 0.01, Share: float64(asyncSamples) / n}
+	r.Buckets[analysis.BucketGo] = analysis.BucketStat{Samples: n - asyncSamples, Share: float64(n-asyncSamples) / n}
+	r.Shares.AsyncPreempt = float64(asyncSamples) / n
+	if fn != "" && asyncSamples > 0 {
+		r.TopPreempted = []analysis.FuncStat{{Function: fn, File: "main.go", Line: 7, Samples: asyncSamples, Share: float64(asyncSamples) / n}}
+	}
+	return api.WindowReport{
+		Report: r, WindowSchema: api.WindowSchema, Seq: uint64(seq),
+		Start: t0.Add(time.Duration(seq) * 10 * time.Second), End: t0.Add(time.Duration(seq+1) * 10 * time.Second),
+		Source: "periodic",
+		Context: api.Context{
+			GoVersion: "go1.26.8", GOMAXPROCS: 2,
+			SchedLatency:      &api.Latency{Count: 500, P50: p99 / 10, P99: p99},
+			CgoCallsPerSecond: &cgoRate,
+		},
+	}
+}
+
+func side(name string, ws ...api.WindowReport) Side {
+	s := Side{Input: name, Source: "agent history"}
+	for i := range ws {
+		s.Replicates = append(s.Replicates, FromWindow(&ws[i]))
+	}
+	return s
+}
+
+func figure(t *testing.T, d *Document, name string) Result {
+	t.Helper()
+	for _, r := range d.Figures {
+		if r.Figure == name {
+			return r
+		}
+	}
+	t.Fatalf("no figure %s", name)
+	return Result{}
+}
+
+func TestVerdicts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	jitter := func(v float64) float64 { return v * (1 + 0.05*(rng.Float64()-0.5)) }
+	var before, after []api.WindowReport
+	for i := range 8 {
+		before = append(before, window(i, 30+int64(rng.IntN(5)), jitter(0.020), jitter(5000), "main.loop"))
+		after = append(after, window(100+i, 5+int64(rng.IntN(3)), jitter(0.020), jitter(500000), "main.loop"))
+	}
+	d := Compare(side("a", before...), side("b", after...), Options{})
+	if d.Schema != Schema || d.Design != DesignSequential || d.Before.Windows != 8 {
+		t.Fatalf("document header: %+v", d)
+	}
+	ap := figure(t, d, FigAsyncPreempt)
+	if ap.Verdict != VerdictBetter || ap.Test != TestWelch || ap.Approximate || *ap.High >= 0 {
+		t.Errorf("async_preempt: %+v, want better by Welch, interval below 0", ap)
+	}
+	if r := figure(t, d, FigCgoCallsPerSec); r.Verdict != VerdictWorse {
+		t.Errorf("cgo calls/s up 100×: verdict %s, want worse", r.Verdict)
+	}
+	if r := figure(t, d, FigSchedLatencyP99); r.Verdict != VerdictNoChange {
+		t.Errorf("p99 unchanged but for jitter: verdict %s (p %v, adjusted %v), want no change", r.Verdict, *r.P, *r.PAdjusted)
+	}
+	if r := figure(t, d, FigThrottledShare); r.Verdict != VerdictUntested || r.Note != "unavailable on both sides" {
+		t.Errorf("throttling without a cgroup: %+v, want untested, unavailable", r)
+	}
+	if len(d.Interrupted) != 1 || d.Interrupted[0].Status != StatusShrank || d.Interrupted[0].Verdict != VerdictBetter {
+		t.Errorf("interrupted: %+v, want main.loop shrank, better", d.Interrupted)
+	}
+	// The reverse comparison mirrors it.
+	r := Compare(side("b", after...), side("a", before...), Options{})
+	if v := figure(t, r, FigAsyncPreempt).Verdict; v != VerdictWorse {
+		t.Errorf("reversed async_preempt: %s, want worse", v)
+	}
+}
+
+func TestCgoCShareHasNoBetterDirection(t *testing.T) {
+	mk := func(seq int, c int64) api.WindowReport {
+		w := window(seq, 0, 0.001, 1, "")
+		w.Buckets[analysis.BucketCgoC] = analysis.BucketStat{Samples: c, Share: float64(c) / 1000}
+		return w
+	}
+	d := Compare(side("a", mk(1, 100), mk(2, 102), mk(3, 98)), side("b", mk(4, 300), mk(5, 305), mk(6, 297)), Options{})
+	if v := figure(t, d, FigCgoC).Verdict; v != VerdictHigher {
+		t.Errorf("cgo_c up: %s, want higher", v)
+	}
+}
+
+func TestOneWindowASide(t *testing.T) {
+	d := Compare(side("a", window(1, 10, 0.01, 100, "f")), side("b", window(2, 60, 0.01, 100, "f")), Options{})
+	ap := figure(t, d, FigAsyncPreempt)
+	if ap.Test != TestNewcombe || !ap.Approximate || ap.Verdict != VerdictWorse {
+		t.Errorf("one window a side, 1 %% → 6 %% of 1,000 samples: %+v, want worse, approximate Newcombe", ap)
+	}
+	if r := figure(t, d, FigSchedLatencyP99); r.Verdict != VerdictUntested || r.Test != "" {
+		t.Errorf("latency with one window a side: %+v, want untested", r)
+	}
+	if len(d.Notes) == 0 {
+		t.Errorf("no note about the single windows")
+	}
+}
+
+func TestFunctionStatuses(t *testing.T) {
+	var before, after []api.WindowReport
+	for i := range 4 {
+		before = append(before, window(i, 40+int64(i), 0.01, 1, "main.old"))
+		after = append(after, window(10+i, 40+int64(i), 0.01, 1, "main.new"))
+	}
+	d := Compare(side("a", before...), side("b", after...), Options{})
+	got := map[string]string{}
+	for _, f := range d.Interrupted {
+		got[f.Function] = f.Status + "/" + f.Verdict
+	}
+	if got["main.old"] != StatusVanished+"/"+VerdictBetter || got["main.new"] != StatusAppeared+"/"+VerdictWorse {
+		t.Errorf("statuses: %v", got)
+	}
+	if v := figure(t, d, FigAsyncPreempt).Verdict; v != VerdictNoChange {
+		t.Errorf("same share, other function: %s, want no change", v)
+	}
+}
+
+// TestHolmGuardsTheFamily: a p-value below 0.05 that does not survive the
+// adjustment gives no verdict, though its own interval excludes 0.
+func TestHolmGuardsTheFamily(t *testing.T) {
+	all := []*Result{
+		{Test: TestWelch, P: ptr(0.03), Difference: ptr(1.0), higherIsWorse: true},
+		{Test: TestWelch, P: ptr(0.5), Difference: ptr(1.0), higherIsWorse: true},
+		{Test: TestWelch, P: ptr(0.001), Difference: ptr(-1.0), higherIsWorse: true},
+		{Difference: ptr(1.0)},
+	}
+	judge(all)
+	want := []string{VerdictNoChange, VerdictNoChange, VerdictBetter, VerdictUntested}
+	for i, r := range all {
+		if r.Verdict != want[i] {
+			t.Errorf("result %d: %s, want %s", i, r.Verdict, want[i])
+		}
+	}
+}
+
+func TestDesign(t *testing.T) {
+	a := side("a", window(1, 1, 0, 0, ""), window(2, 1, 0, 0, ""))
+	b := side("b", window(1, 1, 0, 0, ""), window(2, 1, 0, 0, ""))
+	if d := Compare(a, b, Options{}); d.Design != DesignSameSpan {
+		t.Errorf("same windows' times: %s", d.Design)
+	}
+	b.Replicates = append(b.Replicates, FromReport("file.pb.gz", &analysis.Report{}))
+	if d := Compare(a, b, Options{}); d.Design != DesignUnknown {
+		t.Errorf("a replicate without times: %s", d.Design)
+	}
+}
