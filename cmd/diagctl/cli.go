@@ -22,6 +22,7 @@ const (
 // constructor here.
 var commands = []func() *cobra.Command{
 	newPreemptShareCmd,
+	newCompareCmd,
 	newDashboardCmd,
 	newDoctorCmd,
 	newTraceCmd,

@@ -82,6 +82,14 @@ func Parse(data []byte) (p *profile.Profile, err error) {
 	return p, nil
 }
 
+// Decompress peels every gzip layer off data under the same budget as Parse
+// (MaxProfileBytes over all layers, at most 8 layers) and returns the plain
+// bytes: data itself when it is not gzipped. diagctl uses it for gzipped
+// JSON documents.
+func Decompress(data []byte) ([]byte, error) {
+	return gunzip(data, maxDecompressed)
+}
+
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
 // gunzip peels every gzip layer off data and returns the plain bytes (data

@@ -138,6 +138,7 @@ type Result struct {
 	Note        string `json:"note,omitempty"`
 
 	higherIsWorse bool
+	same          bool // the same value in every window on both sides
 }
 
 // FuncResult is one function's comparison: its share of CPU on each side.
@@ -211,6 +212,9 @@ func judge(all []*Result) {
 	for _, r := range all {
 		if r.Test == "" {
 			r.Verdict = VerdictUntested
+			if r.same {
+				r.Verdict = VerdictNoChange
+			}
 			continue
 		}
 		tested = append(tested, r)
@@ -297,6 +301,14 @@ func test(r *Result, b, a series) {
 		return
 	case r.NAfter == 0:
 		r.Note = "unavailable after"
+		return
+	}
+	if r.NBefore >= 2 && r.NAfter >= 2 && allEqual(b.values) && allEqual(a.values) && b.values[0] == a.values[0] {
+		// The same value in every window of both sides (typically 0: no
+		// cgo at all): nothing to test, and no test to count in Holm's
+		// adjustment.
+		r.Difference, r.same = ptr(0.0), true
+		r.Note = "the same in every window on both sides"
 		return
 	}
 	var e estimate

@@ -82,6 +82,15 @@ func TestVerdicts(t *testing.T) {
 	if r := figure(t, d, FigThrottledShare); r.Verdict != VerdictUntested || r.Note != "unavailable on both sides" {
 		t.Errorf("throttling without a cgroup: %+v, want untested, unavailable", r)
 	}
+	if r := figure(t, d, FigCgoC); r.Verdict != VerdictNoChange || r.Test != "" || *r.Difference != 0 {
+		t.Errorf("no cgo on either side: %+v, want no change, untested, not counted", r)
+	}
+	// Tested: async_preempt, both latencies, the cgo call rate and main.loop;
+	// the other shares are 0 throughout, throttling and run-queue wait
+	// missing.
+	if d.Tested != 5 {
+		t.Errorf("tested %d figures and functions, want 5", d.Tested)
+	}
 	if len(d.Interrupted) != 1 || d.Interrupted[0].Status != StatusShrank || d.Interrupted[0].Verdict != VerdictBetter {
 		t.Errorf("interrupted: %+v, want main.loop shrank, better", d.Interrupted)
 	}
