@@ -99,7 +99,7 @@ Exit codes:
   0  success
   1  error (unreadable or invalid input; 404 or an HTML page instead of pprof)
   2  usage (unknown command, subcommand or flag, wrong arguments, bad flag value)
-  3  threshold (--fail-above exceeded, a doctor item failed)
+  3  threshold (--fail-above exceeded, a doctor item failed, a compare --fail-on rule)
   4  target unreachable (refused, DNS, timeout, untrusted certificate)
   5  not authorized (401/403: pass --token or set DIAGKIT_TOKEN)
   6  busy (the target's profiler or tracer is in use, or 429)`,

@@ -268,7 +268,7 @@ func selectWindows(sides *[2]*loadedSide, ranges [2]*compare.Range) error {
 			if r != nil {
 				where = " in range " + r.Text
 			}
-			return fmt.Errorf("%s: %s has no window%s to compare", which, termSafe(s.Input), where)
+			return fmt.Errorf("%s: %s has no window to compare%s", which, termSafe(s.Input), where)
 		}
 	}
 	return nil

@@ -217,7 +217,7 @@ func TestHelpListsCommandsAndExitCodes(t *testing.T) {
 	t.Parallel()
 	res := runDiagctl(t, nil, "--help")
 	for _, want := range []string{"preempt-share", "watch", "doctor", "trace", "dashboard", "version", "completion", "Exit codes:",
-		"3  threshold (--fail-above exceeded, a doctor item failed)", "4  target unreachable", "5  not authorized", "6  busy"} {
+		"3  threshold (--fail-above exceeded, a doctor item failed, a compare --fail-on rule)", "4  target unreachable", "5  not authorized", "6  busy"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("diagctl --help does not mention %q:\n%s", want, res.stdout)
 		}
@@ -229,6 +229,7 @@ func TestHelpListsCommandsAndExitCodes(t *testing.T) {
 var commandExitCodes = map[string][]int{
 	"diagctl":                       {0, 1, 2, 3, 4, 5, 6},
 	"diagctl preempt-share":         {0, 1, 2, 3, 4, 5, 6},
+	"diagctl compare":               {0, 1, 2, 3, 4, 5, 6},
 	"diagctl watch":                 {0, 1, 2, 4, 5, 6},
 	"diagctl doctor":                {0, 1, 2, 3, 4, 5, 6},
 	"diagctl trace":                 {0, 1, 2, 4, 5, 6},

@@ -115,7 +115,7 @@ func resultRow(name string, r *compare.Result, status string) []string {
 	if r.Difference != nil && r.Before != nil && r.After != nil {
 		row[3] = formatChange(r.Unit, *r.Difference)
 		if r.Relative != nil && !math.IsInf(*r.Relative, 0) && math.Abs(*r.Relative) < 100 {
-			row[3] += fmt.Sprintf(" (%+.0f%%)", 100**r.Relative)
+			row[3] += " (" + formatRelative(*r.Relative) + ")"
 		}
 	}
 	if r.Low != nil && r.High != nil {
@@ -133,6 +133,16 @@ func resultRow(name string, r *compare.Result, status string) []string {
 	}
 	row[5] = verdict
 	return row
+}
+
+// formatRelative prints a relative change as a signed percentage, with a
+// decimal below 10 %.
+func formatRelative(rel float64) string {
+	pct := 100 * rel
+	if math.Abs(pct) < 10 {
+		return fmt.Sprintf("%+.1f%%", pct)
+	}
+	return fmt.Sprintf("%+.0f%%", pct)
 }
 
 func formatFigure(unit string, v *float64) string {
