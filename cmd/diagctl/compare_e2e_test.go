@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/diagkit/diagkit/internal/compare"
+)
+
+// TestCompareTwoLiveAgents compares two real processes with the agent, a
+// baseline without cgo and a canary making tiny cgo calls, as a canary
+// release would be compared with its baseline: from their histories over
+// the span both cover, and from fresh profiles taken at the same time.
+func TestCompareTwoLiveAgents(t *testing.T) {
+	bins := buildE2EBinaries(t)
+	base := startE2EChild(t, bins, e2eScenario{name: "baseline", bin: "steady"})
+	canary := startE2EChild(t, bins, e2eScenario{name: "canary", bin: "cgotiny"})
+	base.waitWindows(t, 6, 300)
+	canary.waitWindows(t, 6, 300)
+
+	decode := func(t *testing.T, res result) *compare.Document {
+		t.Helper()
+		var doc compare.Document
+		if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || doc.Schema != compare.Schema {
+			t.Fatalf("exit %d, not a comparison (%v):\n%s\n%s", res.code, err, res.stdout, res.stderr)
+		}
+		return &doc
+	}
+	verdicts := func(doc *compare.Document) map[string]string {
+		m := map[string]string{}
+		for _, r := range doc.Figures {
+			m[r.Figure] = r.Verdict
+		}
+		return m
+	}
+	canaryCallSite := func(doc *compare.Document) bool {
+		for _, f := range doc.CgoCallSites {
+			if strings.HasSuffix(f.Function, "workload.CgoTiny") && f.CFunction == "wl_tiny" && f.Status == compare.StatusAppeared {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("histories", func(t *testing.T) {
+		res := runDiagctl(t, nil, "compare", "-o", "json", "--fail-on", "cgo_calls_per_second", base.addr, canary.addr)
+		doc := decode(t, res)
+		t.Logf("histories: %d + %d windows, design %s, verdicts %v", doc.Before.Windows, doc.After.Windows, doc.Design, verdicts(doc))
+		if res.code != exitThreshold {
+			t.Errorf("exit %d, want 3: the canary's cgo call rate rose; stderr %s", res.code, res.stderr)
+		}
+		if doc.Design != compare.DesignSameSpan || doc.Before.Windows < 4 || doc.After.Windows < 4 {
+			t.Errorf("design %s with %d and %d windows; want the same span, 4 or more a side", doc.Design, doc.Before.Windows, doc.After.Windows)
+		}
+		v := verdicts(doc)
+		if v[compare.FigCgoCallsPerSec] != compare.VerdictWorse || v[compare.FigCgoCrossing] != compare.VerdictWorse {
+			t.Errorf("cgo calls/s %s, crossing %s; want both worse", v[compare.FigCgoCallsPerSec], v[compare.FigCgoCrossing])
+		}
+		if !canaryCallSite(doc) {
+			t.Errorf("no appeared call site workload.CgoTiny → wl_tiny in %+v", doc.CgoCallSites)
+		}
+		// The other way round, the cgo calls are gone: better.
+		res = runDiagctl(t, nil, "compare", "-o", "json", canary.addr, base.addr)
+		if v := verdicts(decode(t, res)); res.code != exitOK || v[compare.FigCgoCallsPerSec] != compare.VerdictBetter {
+			t.Errorf("canary → baseline: exit %d, cgo calls/s %s; want 0 and better", res.code, v[compare.FigCgoCallsPerSec])
+		}
+	})
+
+	t.Run("fresh", func(t *testing.T) {
+		res := runDiagctl(t, nil, "compare", "-o", "json", "--fresh", "--windows", "3", "--seconds", "1", base.addr, canary.addr)
+		doc := decode(t, res)
+		t.Logf("fresh: design %s, verdicts %v", doc.Design, verdicts(doc))
+		if res.code != exitOK || doc.Before.Windows != 3 || doc.After.Windows != 3 || doc.Design != compare.DesignSameSpan {
+			t.Errorf("exit %d, %d and %d windows, design %s; want 0, 3 a side, the same span", res.code, doc.Before.Windows, doc.After.Windows, doc.Design)
+		}
+		v := verdicts(doc)
+		if v[compare.FigCgoCrossing] != compare.VerdictWorse || v[compare.FigCgoCallsPerSec] != compare.VerdictUntested {
+			t.Errorf("crossing %s, calls/s %s; want worse, and untested (fresh profiles have no context)", v[compare.FigCgoCrossing], v[compare.FigCgoCallsPerSec])
+		}
+		if !canaryCallSite(doc) {
+			t.Errorf("no appeared call site workload.CgoTiny → wl_tiny in %+v", doc.CgoCallSites)
+		}
+	})
+}
