@@ -18,7 +18,7 @@ func decodeDoctor(t *testing.T, out string) api.DoctorReport {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("not a doctor report: %v\n%s", err, out)
 	}
-	if rep.Schema != api.DoctorSchema || len(rep.Checks) != 11 {
+	if rep.Schema != api.DoctorSchema || len(rep.Checks) != 12 {
 		t.Fatalf("schema %q with %d checks", rep.Schema, len(rep.Checks))
 	}
 	return rep

@@ -27,6 +27,10 @@ const (
 	CheckHotLoops          = "hot_loops"
 	CheckCPUThrottling     = "cpu_throttling"
 	CheckCPUContention     = "cpu_contention"
+	// CheckReMeasure is the checklist's last item, "I have re-measured
+	// after every change": no process can show it, so it is always
+	// unknown, and points at diagctl compare.
+	CheckReMeasure = "re_measure"
 )
 
 // DoctorReport is the tuning guide's checklist, checked against one process.

@@ -207,6 +207,7 @@ func Run(f Facts, th Thresholds) api.DoctorReport {
 		hotLoops(f, th),
 		cpuThrottling(f, th),
 		cpuContention(f, th),
+		reMeasure(),
 	}
 	r := api.DoctorReport{Schema: api.DoctorSchema, Source: f.Source, Checks: checks}
 	if f.Profile != nil {
@@ -498,6 +499,16 @@ func schedLatency(f Facts, th Thresholds) api.Check {
 		return set(c, api.StatusWarn, ev, fmt.Sprintf("above %s, a tenth of the threshold", seconds3(th.SchedLatency/10)))
 	}
 	return set(c, api.StatusPass, ev)
+}
+
+// reMeasure is the checklist's last item: whether each change was measured
+// before and after. Nothing in one process says so; diagctl compare does.
+func reMeasure() api.Check {
+	c := check(api.CheckReMeasure, "Re-measured after every change",
+		"Change one thing at a time, then compare: diagctl compare BEFORE AFTER tells, figure by figure, whether it got better, worse "+
+			"or did not change significantly (an agent's history with --before-range and --after-range, a baseline and a canary side by side, "+
+			"or saved profiles).")
+	return unknown(c, "one process cannot show what changed: compare the windows before and after each change with diagctl compare")
 }
 
 func gogc(f Facts) api.Check {
