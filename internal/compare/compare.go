@@ -287,10 +287,10 @@ func compareFigure(f Figure, before, after []Replicate) Result {
 func test(r *Result, b, a series) {
 	r.NBefore, r.NAfter = len(b.values), len(a.values)
 	if r.NBefore > 0 {
-		r.Before = ptr(mean(b.values))
+		r.Before = ptr(average(b.values))
 	}
 	if r.NAfter > 0 {
-		r.After = ptr(mean(a.values))
+		r.After = ptr(average(a.values))
 	}
 	switch {
 	case r.NBefore == 0 && r.NAfter == 0:
@@ -330,6 +330,12 @@ func test(r *Result, b, a series) {
 	default:
 		r.Note = "one window on a side: no test for a figure without sample counts"
 		r.Difference = ptr(*r.After - *r.Before)
+		return
+	}
+	if !finite(e.diff) || !finite(e.low) || !finite(e.high) || !finite(*r.Before) || !finite(*r.After) {
+		// Values so large that their spread overflows: no test is honest.
+		r.Test, r.DF, r.Approximate = "", 0, false
+		r.Note = "values too large to test"
 		return
 	}
 	r.Difference, r.Low, r.High, r.P = ptr(e.diff), ptr(e.low), ptr(e.high), ptr(e.p)
@@ -529,15 +535,16 @@ func notes(doc *Document) []string {
 	return out
 }
 
-func mean(xs []float64) float64 {
+func average(xs []float64) float64 {
 	if allEqual(xs) {
 		return xs[0]
 	}
-	var s float64
-	for _, x := range xs {
-		s += x
+	// A running mean: a sum of huge values would overflow.
+	var m float64
+	for i, x := range xs {
+		m += (x - m) / float64(i+1)
 	}
-	return s / float64(len(xs))
+	return m
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -173,5 +174,22 @@ func TestDesign(t *testing.T) {
 	b.Replicates = append(b.Replicates, FromReport("file.pb.gz", &analysis.Report{}))
 	if d := Compare(a, b, Options{}); d.Design != DesignUnknown {
 		t.Errorf("a replicate without times: %s", d.Design)
+	}
+}
+
+// TestHugeValuesAreNotTested: rates near the float limit overflow any
+// spread; the figure is then untested, and the document still encodes.
+func TestHugeValuesAreNotTested(t *testing.T) {
+	var before, after []api.WindowReport
+	for i := range 3 {
+		before = append(before, window(i, 1, 0.01, 1e308*float64(i%2), ""))
+		after = append(after, window(10+i, 1, 0.01, 1.7e308, ""))
+	}
+	d := Compare(side("a", before...), side("b", after...), Options{})
+	if r := figure(t, d, FigCgoCallsPerSec); r.Verdict != VerdictUntested || r.Note != "values too large to test" {
+		t.Errorf("huge rates: %+v", r)
+	}
+	if _, err := json.Marshal(d); err != nil {
+		t.Errorf("the document does not encode: %v", err)
 	}
 }

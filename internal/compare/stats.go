@@ -33,10 +33,7 @@ func meanVar(xs []float64) (mean, variance float64) {
 	if allEqual(xs) {
 		return xs[0], 0
 	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
+	mean = average(xs)
 	for _, x := range xs {
 		d := x - mean
 		variance += d * d
