@@ -252,6 +252,14 @@ func selectWindows(sides *[2]*loadedSide, ranges [2]*compare.Range) error {
 			return err
 		}
 	}
+	if sides[0].live && sides[1].live && sides[0].agent != sides[1].agent {
+		for _, s := range sides {
+			if s.agent {
+				s.Notes = append(s.Notes, "an agent's history beside fresh profiles of a plain pprof server: they cover different spans; "+
+					"--fresh takes fresh profiles of both at the same time")
+			}
+		}
+	}
 	for i, r := range ranges {
 		s := sides[i]
 		which := [2]string{"BEFORE", "AFTER"}[i]

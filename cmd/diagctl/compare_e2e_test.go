@@ -67,6 +67,16 @@ func TestCompareTwoLiveAgents(t *testing.T) {
 		}
 	})
 
+	t.Run("one agent, two ranges", func(t *testing.T) {
+		res := runDiagctl(t, nil, "compare", "-o", "json", "--before-range", "..3s", "--after-range", "3s..", base.addr, base.addr)
+		doc := decode(t, res)
+		if res.code != exitOK || doc.Before.Windows == 0 || doc.After.Windows == 0 || doc.Before.End == nil || doc.After.Start == nil ||
+			doc.Before.End.After(*doc.After.Start) || doc.Design != compare.DesignSequential {
+			t.Errorf("exit %d, %d and %d windows, before ends %v, after starts %v, design %s; want two disjoint parts in sequence",
+				res.code, doc.Before.Windows, doc.After.Windows, doc.Before.End, doc.After.Start, doc.Design)
+		}
+	})
+
 	t.Run("fresh", func(t *testing.T) {
 		res := runDiagctl(t, nil, "compare", "-o", "json", "--fresh", "--windows", "3", "--seconds", "1", base.addr, canary.addr)
 		doc := decode(t, res)
