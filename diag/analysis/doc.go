@@ -60,3 +60,7 @@
 // loops that never reach a cooperative preemption point. Interpret returns a
 // one-line reading of a report.
 package analysis
+
+// The recorded profiles of the golden tests (testdata/*.pprof) come from
+// real workloads; see examples/internal/record.
+//go:generate go run -trimpath ../../examples/internal/record -out testdata

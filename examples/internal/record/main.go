@@ -1,34 +1,36 @@
-package workload
+// Command record records the CPU profiles that diag/analysis's golden tests
+// read (diag/analysis/testdata/*.pprof): real workloads from
+// examples/internal/workload, each checked to show what it exists to show.
+// They are recorded once and committed. To record them again, on an
+// otherwise idle machine, from the repository's root:
+//
+//	go generate ./diag/analysis
+//
+// (which runs go run -trimpath ./examples/internal/record, so that no
+// local path ends up in them), then review and rewrite the goldens:
+//
+//	go test ./diag/analysis -run TestGolden -update
+package main
 
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
+	"log"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"testing"
 	"time"
 
 	"github.com/diagkit/diagkit/diag/analysis"
+	"github.com/diagkit/diagkit/examples/internal/workload"
 )
 
-// The recorded profiles are fixtures for diag/analysis's golden tests. They
-// are recorded once and committed; to record them again (on an otherwise
-// idle machine, without -race, with -trimpath so that no local path ends up
-// in them), run
-//
-//	DIAGKIT_RECORD=1 go test -trimpath -count=1 -run TestRecordProfiles -v ./examples/internal/workload
-//
-// then review and rewrite the goldens:
-//
-//	go test ./diag/analysis -run TestGolden -update
 const (
-	recordEnv      = "DIAGKIT_RECORD"
-	recordDir      = "../../../diag/analysis/testdata"
 	recordDuration = 4 * time.Second
 	recordMaxBytes = 100 << 10
 )
@@ -51,7 +53,7 @@ var recordings = []recording{{
 		// The standard demonstration: GOMAXPROCS at 4× the CPUs and twice
 		// as many spinning goroutines as Ps.
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4 * runtime.NumCPU()))
-		TightLoops(ctx, 2*4*runtime.NumCPU())
+		workload.TightLoops(ctx, 2*4*runtime.NumCPU())
 		return 0
 	},
 	check: func(r *analysis.Report, _ float64) error {
@@ -66,7 +68,7 @@ var recordings = []recording{{
 }, {
 	name: "cgoburn",
 	run: func(ctx context.Context) float64 {
-		return CgoBurn(ctx, 0.5, runtime.GOMAXPROCS(0))
+		return workload.CgoBurn(ctx, 0.5, runtime.GOMAXPROCS(0))
 	},
 	check: func(r *analysis.Report, measured float64) error {
 		if d := math.Abs(r.Shares.Cgo - measured); d > 0.05 {
@@ -77,7 +79,7 @@ var recordings = []recording{{
 }, {
 	name: "cgotiny",
 	run: func(ctx context.Context) float64 {
-		CgoTiny(ctx)
+		workload.CgoTiny(ctx)
 		return 0
 	},
 	check: func(r *analysis.Report, _ float64) error {
@@ -92,7 +94,7 @@ var recordings = []recording{{
 }, {
 	name: "cthread",
 	run: func(ctx context.Context) float64 {
-		CThread(ctx)
+		workload.CThread(ctx)
 		return 0
 	},
 	check: func(r *analysis.Report, _ float64) error {
@@ -104,7 +106,7 @@ var recordings = []recording{{
 }, {
 	name: "callback",
 	run: func(ctx context.Context) float64 {
-		Callback(ctx)
+		workload.Callback(ctx)
 		return 0
 	},
 	check: func(r *analysis.Report, _ float64) error {
@@ -124,53 +126,66 @@ func quiet(r *analysis.Report) error {
 	return nil
 }
 
-func TestRecordProfiles(t *testing.T) {
-	if os.Getenv(recordEnv) != "1" {
-		t.Skipf("records the fixtures of diag/analysis only when %s=1", recordEnv)
+func main() {
+	out := flag.String("out", "diag/analysis/testdata", "directory to write the fixtures to")
+	only := flag.String("only", "", "record only the fixture of this name")
+	flag.Parse()
+	if builtWith("-race") {
+		log.Fatal("record without -race: the race detector's frames would end up in the fixtures")
 	}
-	if raceEnabled {
-		t.Fatal("record without -race: the race detector's frames would end up in the fixtures")
+	if !builtWith("-trimpath") {
+		log.Fatal("record with go run -trimpath, so that the fixtures hold no local paths")
 	}
-	if !builtWithTrimpath() {
-		t.Fatal("record with -trimpath, so that the fixtures hold no local paths")
-	}
+	failed := false
 	for _, rec := range recordings {
-		t.Run(rec.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := pprof.StartCPUProfile(&buf); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), recordDuration)
-			result := rec.run(ctx)
-			cancel()
-			pprof.StopCPUProfile()
-
-			r, err := analysis.AnalyzeBytes(buf.Bytes(), analysis.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%d bytes, %d samples, result %.4f, shares %+v", buf.Len(), r.Samples, result, r.Shares)
-			if err := rec.check(r, result); err != nil {
-				t.Fatalf("not recorded: %v", err)
-			}
-			if buf.Len() > recordMaxBytes {
-				t.Fatalf("not recorded: %d bytes, more than %d", buf.Len(), recordMaxBytes)
-			}
-			path := filepath.Join(recordDir, rec.name+".pprof")
-			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		})
+		if *only != "" && rec.name != *only {
+			continue
+		}
+		if err := record(rec, *out); err != nil {
+			log.Printf("%s: not recorded: %v", rec.name, err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
 	}
 }
 
-func builtWithTrimpath() bool {
+// record runs one workload under the CPU profiler, checks its profile and
+// writes it to dir.
+func record(rec recording, dir string) error {
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), recordDuration)
+	result := rec.run(ctx)
+	cancel()
+	pprof.StopCPUProfile()
+
+	r, err := analysis.AnalyzeBytes(buf.Bytes(), analysis.Options{})
+	if err != nil {
+		return err
+	}
+	log.Printf("%s: %d bytes, %d samples, result %.4f, shares %+v", rec.name, buf.Len(), r.Samples, result, r.Shares)
+	if err := rec.check(r, result); err != nil {
+		return err
+	}
+	if buf.Len() > recordMaxBytes {
+		return fmt.Errorf("%d bytes, more than %d", buf.Len(), recordMaxBytes)
+	}
+	return os.WriteFile(filepath.Join(dir, rec.name+".pprof"), buf.Bytes(), 0o644)
+}
+
+// builtWith reports whether the binary was built with a boolean build flag
+// (-race, -trimpath).
+func builtWith(flagName string) bool {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return false
 	}
 	for _, s := range info.Settings {
-		if s.Key == "-trimpath" {
+		if s.Key == flagName {
 			return s.Value == "true"
 		}
 	}
