@@ -290,28 +290,19 @@ func orUnknown(s string) string {
 	return s
 }
 
-// selfExcess is the CPUs the process's threads wanted beyond the CPUs it
-// can get: the CPU they got plus the run-queue wait, less the machine's
-// CPUs or the cgroup limit. It is 0 when the process alone fits.
+// selfExcess is doctor.OwnExcessCPUs of a window: the CPUs the process's
+// threads wanted beyond the CPUs it can get, its busy goroutines counted.
+// It is 0 when the process alone fits, and when the wait is unknown.
 func selfExcess(c api.Context) float64 {
-	wanted, ok := wantedCPUs(c)
-	if !ok {
+	if c.RunQueueWaitPerSecond == nil || c.RunQueueWaitRatio == nil {
 		return 0
 	}
-	// Threads created during the window are not in the run-queue sums;
-	// the goroutines running and runnable at its end, up to GOMAXPROCS,
-	// are threads the process keeps busy all the same.
-	if c.RunningGoroutines != nil && c.RunnableGoroutines != nil && c.GOMAXPROCS > 0 {
-		wanted = max(wanted, float64(min(int64(c.GOMAXPROCS), *c.RunningGoroutines+*c.RunnableGoroutines)))
+	var busy *int64
+	if c.RunningGoroutines != nil && c.RunnableGoroutines != nil {
+		n := *c.RunningGoroutines + *c.RunnableGoroutines
+		busy = &n
 	}
-	avail := float64(c.NumCPU)
-	if c.CgroupCPULimit != nil && (avail == 0 || *c.CgroupCPULimit < avail) {
-		avail = *c.CgroupCPULimit
-	}
-	if avail <= 0 {
-		return 0
-	}
-	return max(0, wanted-avail)
+	return doctor.OwnExcessCPUs(*c.RunQueueWaitPerSecond, *c.RunQueueWaitRatio, busy, c.GOMAXPROCS, c.NumCPU, c.CgroupCPULimit)
 }
 
 // gomaxprocsAbove reports GOMAXPROCS above the CPUs the process can get: its

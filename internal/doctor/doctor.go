@@ -690,10 +690,7 @@ func cpuContention(f Facts, th Thresholds) api.Check {
 	if cs := q.ContextSwitchesPerSecond; cs != nil && *cs > 0 {
 		ev = append(ev, fmt.Sprintf("%.0f context switches per second, %s of run-queue wait each", *cs, units.FormatSeconds(q.WaitPerSecond / *cs)))
 	}
-	avail := float64(q.NumCPU)
-	if q.CPULimit != nil && (avail == 0 || *q.CPULimit < avail) {
-		avail = *q.CPULimit
-	}
+	avail := AvailableCPUs(q.NumCPU, q.CPULimit)
 	if q.GOMAXPROCS > 0 {
 		e := fmt.Sprintf("GOMAXPROCS %d", q.GOMAXPROCS)
 		if q.CPULimit != nil {
@@ -722,17 +719,7 @@ func cpuContention(f Facts, th Thresholds) api.Check {
 	// process's own threads make each other wait when they want more CPUs
 	// than it can get (got + wait above the CPUs, or GOMAXPROCS above them);
 	// other processes are blamed only when they took at least that much.
-	var excess float64
-	if q.WaitRatio > 0 && avail > 0 {
-		wanted := q.WaitPerSecond/q.WaitRatio + q.WaitPerSecond
-		// Threads started during the window are not in its run-queue
-		// sums; the goroutines busy at its end, up to GOMAXPROCS, are
-		// threads the process keeps busy all the same.
-		if q.BusyGoroutines != nil && q.GOMAXPROCS > 0 {
-			wanted = max(wanted, float64(min(int64(q.GOMAXPROCS), *q.BusyGoroutines)))
-		}
-		excess = max(0, wanted-avail)
-	}
+	excess := OwnExcessCPUs(q.WaitPerSecond, q.WaitRatio, q.BusyGoroutines, q.GOMAXPROCS, q.NumCPU, q.CPULimit)
 	above := ""
 	switch {
 	case q.CPULimit != nil && q.GOMAXPROCS > DefaultGOMAXPROCS(*q.CPULimit, q.NumCPU):
@@ -763,6 +750,38 @@ func cpuContention(f Facts, th Thresholds) api.Check {
 		}
 	}
 	return set(c, status, ev...)
+}
+
+// AvailableCPUs is how many CPUs a process can get: its effective cgroup
+// limit when that is below the machine's CPUs (or they are unknown), else
+// the CPUs; 0 when neither is known.
+func AvailableCPUs(numCPU int, cpuLimit *float64) float64 {
+	avail := float64(numCPU)
+	if cpuLimit != nil && (avail == 0 || *cpuLimit < avail) {
+		avail = *cpuLimit
+	}
+	return avail
+}
+
+// OwnExcessCPUs is how many CPUs' worth the process's threads wanted beyond
+// the CPUs it can get (AvailableCPUs): what they got plus their run-queue
+// wait, both per second of wall time (the CPU they got is the wait over
+// its ratio to it). Threads started during a window are not in its
+// run-queue sums, so the goroutines busy at its end (running and runnable),
+// up to GOMAXPROCS, count too when they are more. 0 when the wait or the
+// CPUs are unknown. The agent's lead-cause decision and the doctor's
+// cpu_contention item both blame other processes only when they took at
+// least this much.
+func OwnExcessCPUs(waitPerSecond, waitRatio float64, busyGoroutines *int64, gomaxprocs, numCPU int, cpuLimit *float64) float64 {
+	avail := AvailableCPUs(numCPU, cpuLimit)
+	if waitRatio <= 0 || avail <= 0 {
+		return 0
+	}
+	wanted := waitPerSecond/waitRatio + waitPerSecond
+	if busyGoroutines != nil && gomaxprocs > 0 {
+		wanted = max(wanted, float64(min(int64(gomaxprocs), *busyGoroutines)))
+	}
+	return max(0, wanted-avail)
 }
 
 // thresholdTitle is a check's title with its threshold, or says the

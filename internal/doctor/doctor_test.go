@@ -782,3 +782,29 @@ func TestReMeasurePointsAtCompare(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnExcessCPUs: the rule the agent's lead cause and the doctor's
+// cpu_contention item share.
+func TestOwnExcessCPUs(t *testing.T) {
+	one := 1.0
+	busy := func(n int64) *int64 { return &n }
+	for _, c := range []struct {
+		name             string
+		wait, ratio      float64
+		busy             *int64
+		gomaxprocs, cpus int
+		limit            *float64
+		want             float64
+	}{
+		{"fits", 0.1, 0.1, nil, 2, 2, nil, 0},                    // got 1, wanted 1.1 of 2
+		{"own threads", 3, 1, nil, 8, 2, nil, 4},                 // got 3 and waited 3: 6 of 2
+		{"under a limit", 0.5, 0.5, nil, 2, 2, &one, 0.5},        // got 1, wanted 1.5 of 1
+		{"busy goroutines count", 0.1, 1, busy(8), 4, 2, nil, 2}, // 0.2 counted, 4 busy up to GOMAXPROCS
+		{"no wait ratio", 1, 0, busy(8), 4, 2, nil, 0},
+		{"no CPUs known", 1, 1, nil, 4, 0, nil, 0},
+	} {
+		if got := OwnExcessCPUs(c.wait, c.ratio, c.busy, c.gomaxprocs, c.cpus, c.limit); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: %g, want %g", c.name, got, c.want)
+		}
+	}
+}
