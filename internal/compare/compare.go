@@ -312,12 +312,23 @@ func test(r *Result, b, a series) {
 		return
 	}
 	var e estimate
-	switch xb, nb, okb := b.pooled(); {
+	xb, nb, okb := b.pooled()
+	xa, na, oka := a.pooled()
+	noSpread := allEqual(b.values) && allEqual(a.values) // and not the same value: see above
+	switch {
+	case r.NBefore >= 2 && r.NAfter >= 2 && noSpread && okb && oka:
+		// Each side constant, but not alike: Welch would call that
+		// certain (no spread, p 0), though a share quantized by few
+		// samples a window (0 of 200 in each, then 1 of 200 in each) can
+		// be constant by chance. The sample counts say how sure to be.
+		e = newcombe(xb, nb, xa, na)
+		r.Test, r.Approximate = TestNewcombe, true
+		r.Before, r.After = ptr(xb/nb), ptr(xa/na)
+		r.Note = "no spread within either side: compared on sample counts, approximate"
 	case r.NBefore >= 2 && r.NAfter >= 2:
 		e = welch(b.values, a.values)
 		r.Test, r.DF = TestWelch, e.df
 	case okb:
-		xa, na, oka := a.pooled()
 		if !oka {
 			r.Note = "one window a side and no sample counts: not tested"
 			r.Difference = ptr(*r.After - *r.Before)
@@ -357,7 +368,7 @@ func compareFuncs(before, after []Replicate, top int, higherIsWorse bool, list f
 	var order []string
 	visit := func(reps []Replicate, isBefore bool) {
 		for i := range reps {
-			if reps[i].Samples <= 0 {
+			if !reps[i].hasShares() {
 				continue
 			}
 			for _, f := range list(&reps[i]) {
@@ -374,7 +385,7 @@ func compareFuncs(before, after []Replicate, top int, higherIsWorse bool, list f
 				} else {
 					in.sumA += f.Share
 					in.inA = true
-					in.fn.File, in.fn.Line = f.File, f.Line // the after side's hottest line
+					in.fn.File, in.fn.Line = f.File, f.Line // the line the latest after window names
 				}
 			}
 		}
@@ -431,7 +442,7 @@ func withSamples(reps []Replicate) int {
 func funcSeries(reps []Replicate, key string, list func(*Replicate) []Func) series {
 	var s series
 	for i := range reps {
-		if reps[i].Samples <= 0 {
+		if !reps[i].hasShares() {
 			continue
 		}
 		var share float64

@@ -193,3 +193,20 @@ func TestHugeValuesAreNotTested(t *testing.T) {
 		t.Errorf("the document does not encode: %v", err)
 	}
 }
+
+// TestConstantSidesUseTheCounts: shares constant on each side but not
+// alike (0 of 200 samples in every before window, 1 of 200 in every after
+// one) are compared on their sample counts, not called certain.
+func TestConstantSidesUseTheCounts(t *testing.T) {
+	mk := func(seq int, async int64) api.WindowReport {
+		w := window(seq, async, 0.01, 1, "")
+		w.Samples, w.CPUSeconds = 200, 2
+		w.Buckets[analysis.BucketAsyncPreempt] = analysis.BucketStat{Samples: async, Share: float64(async) / 200}
+		return w
+	}
+	d := Compare(side("a", mk(1, 0), mk(2, 0), mk(3, 0)), side("b", mk(4, 1), mk(5, 1), mk(6, 1)), Options{})
+	r := figure(t, d, FigAsyncPreempt)
+	if r.Test != TestNewcombe || !r.Approximate || r.Verdict != VerdictNoChange || *r.P < 0.05 {
+		t.Errorf("0/600 vs 3/600: %+v (p %v), want an approximate Newcombe test, no significant change", r, *r.P)
+	}
+}

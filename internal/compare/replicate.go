@@ -41,6 +41,10 @@ type Func struct {
 	Share     float64
 }
 
+// hasShares reports whether the replicate's profile has CPU time, so that
+// its shares mean something.
+func (r *Replicate) hasShares() bool { return r.Samples > 0 && r.CPUSeconds > 0 }
+
 func (f Func) key() string {
 	if f.CFunction == "" {
 		return f.Function
@@ -58,7 +62,7 @@ func FromReport(label string, r *analysis.Report) Replicate {
 		Values:     map[string]float64{},
 		Counts:     map[string]int64{},
 	}
-	if r.Samples > 0 && r.CPUSeconds > 0 {
+	if rep.hasShares() {
 		for _, f := range Figures {
 			if f.share == nil {
 				continue
