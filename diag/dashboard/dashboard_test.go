@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/compare"
 )
 
 // hostile are strings data can hold that would break out of the page if
@@ -313,7 +315,7 @@ func TestScriptTreatsDataAsText(t *testing.T) {
 	// which lets only a plain path on the page's origin through.
 	for _, m := range regexp.MustCompile(`setAttribute\(([^,]+),\s*([^)]*)`).FindAllStringSubmatch(pageJS, -1) {
 		switch arg := strings.TrimSpace(m[1]); arg {
-		case "k", "'class'", "'x1'", "'x2'", "'data-windows'", "'data-doctor'", "'data-state'", "'aria-label'":
+		case "k", "'class'", "'x1'", "'x2'", "'data-windows'", "'data-doctor'", "'data-state'", "'data-compare'", "'aria-label'":
 		case "'href'":
 			if !strings.HasPrefix(m[2], "agentHref(") {
 				t.Errorf("setAttribute('href', %s…): want agentHref(…)", m[2])
@@ -386,5 +388,35 @@ func TestScriptChartsAreInThePage(t *testing.T) {
 		if !strings.Contains(pageJS, "'"+want+"'") {
 			t.Errorf("dashboard.js does not draw %s", want)
 		}
+	}
+}
+
+// The Compare panel's port of internal/compare knows its figures, in its
+// order, with their labels, units and directions, and says what its tests
+// are as compare.Methods does. (cmd/diagctl's TestDashboardCompareInChromium
+// checks the numbers.)
+func TestScriptKnowsTheComparesFigures(t *testing.T) {
+	re := regexp.MustCompile(`(?m)^\s+\{ name: '(\w+)', label: '([^']*)', unit: '(\w+)', worse: (true|false), `)
+	var got, want []string
+	for _, m := range re.FindAllStringSubmatch(pageJS, -1) {
+		got = append(got, strings.Join(m[1:], " | "))
+	}
+	for _, f := range compare.Figures {
+		want = append(want, fmt.Sprintf("%s | %s | %s | %t", f.Name, f.Label, f.Unit, f.HigherIsWorse))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FIGURES in dashboard.js:\n%s\nwant compare.Figures:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	_, rest, _ := strings.Cut(pageJS, "var METHODS = {\n")
+	body, _, _ := strings.Cut(rest, "\n  };")
+	lit := regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
+	methods := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+(\w+): ((?:'(?:[^'\\]|\\.)*'(?:\s*\+\s*)?)+)`).FindAllStringSubmatch(body, -1) {
+		for _, l := range lit.FindAllStringSubmatch(m[2], -1) {
+			methods[m[1]] += strings.ReplaceAll(l[1], `\'`, "'")
+		}
+	}
+	if !reflect.DeepEqual(methods, compare.Methods) {
+		t.Errorf("METHODS in dashboard.js = %q,\nwant compare.Methods %q", methods, compare.Methods)
 	}
 }

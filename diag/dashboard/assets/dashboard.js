@@ -108,7 +108,10 @@
     error: '',
     authError: false,
     lastOK: 0,
-    dataKey: ''
+    dataKey: '',
+    // The Compare panel: the ranges as typed, the side a drag sets next,
+    // and what runCompare made of them.
+    cmp: { before: '', after: '', next: 'before', doc: null, error: '', spans: {}, command: '' }
   };
 
   // ---- DOM helpers: text only ----
@@ -378,7 +381,9 @@
     renderHeader();
     renderBanner();
     if (changed) renderEpisodes();
+    if (changed) runCompare();
     renderSelection();
+    if (changed) renderCompare();
     renderDoctor();
     renderFooter();
     var root = document.documentElement;
@@ -557,7 +562,8 @@
     var dom = timeDomain();
     var iw = W - MARGIN.left - MARGIN.right;
     var x = dom ? function (t) { return MARGIN.left + (t - dom[0]) / (dom[1] - dom[0]) * iw; } : null;
-    return { W: W, H: H, dom: dom, x: x };
+    var t = dom ? function (px) { return dom[0] + (Math.max(MARGIN.left, Math.min(W - MARGIN.right, px)) - MARGIN.left) / iw * (dom[1] - dom[0]); } : null;
+    return { W: W, H: H, dom: dom, x: x, t: t };
   }
 
   function latestThreshold(kind) {
@@ -569,6 +575,7 @@
   }
 
   function renderCharts() {
+    if (dragging) { chartsStale = true; return; } // redrawn when the drag ends
     CHARTS.forEach(function (spec) {
       if (spec.block) {
         var any = state.windows.some(function (w) { return spec.shown(spec.series[0].get(w)); });
@@ -641,6 +648,7 @@
       bands.appendChild(s('rect', { 'class': 'warn-band', x: a, y: top, width: Math.max(1, b - a), height: bottom - top, 'data-seq': w.seq }));
     });
     svg.appendChild(bands);
+    cmpBands(svg, f, top, bottom, spec.id === 'chart-shares');
     svg.appendChild(axis);
 
     thresholds.forEach(function (t) {
@@ -720,21 +728,27 @@
     svg.appendChild(s('line', { 'class': 'sel-line', x1: x, x2: x, y1: top, y2: bottom }));
   }
 
-  // interact adds the hover line, the tooltip and click-to-select.
+  // interact adds the hover line, the tooltip, click-to-select, and
+  // drag-to-compare: a drag across the chart sets the next side's range.
   function interact(svg, f, top, bottom, rows) {
     var hover = s('line', { 'class': 'hover-line', x1: 0, x2: 0, y1: top, y2: bottom });
     hover.style.visibility = 'hidden';
     var overlay = s('rect', { 'class': 'overlay', x: MARGIN.left, y: 0, width: f.W - MARGIN.left - MARGIN.right, height: bottom });
     svg.appendChild(hover);
     svg.appendChild(overlay);
-    var nearest = function (ev) {
+    var px = function (ev) {
       var box = svg.getBoundingClientRect();
-      var px = (ev.clientX - box.left) * (f.W / box.width);
+      return (ev.clientX - box.left) * (f.W / box.width);
+    };
+    var nearest = function (ev) {
+      var x = px(ev);
       var best = null, bd = Infinity;
-      state.windows.forEach(function (w) { var d = Math.abs(f.x(mid(w)) - px); if (d < bd) { bd = d; best = w; } });
+      state.windows.forEach(function (w) { var d = Math.abs(f.x(mid(w)) - x); if (d < bd) { bd = d; best = w; } });
       return best;
     };
+    var drag = null, preview = null;
     overlay.addEventListener('mousemove', function (ev) {
+      if (drag && drag.moved) return;
       var w = nearest(ev);
       if (!w) return;
       var x = f.x(mid(w));
@@ -744,7 +758,47 @@
       showTooltip(ev, w, rows(w));
     });
     overlay.addEventListener('mouseleave', function () { hover.style.visibility = 'hidden'; hideTooltip(); });
-    overlay.addEventListener('click', function (ev) { var w = nearest(ev); if (w) select(w.seq); });
+    overlay.addEventListener('click', function (ev) {
+      if (dragged) { dragged = false; return; }
+      var w = nearest(ev);
+      if (w) select(w.seq);
+    });
+    overlay.addEventListener('pointerdown', function (ev) {
+      dragged = false;
+      if (ev.button !== 0 || !f.dom) return;
+      drag = { x0: px(ev), moved: false };
+      dragging = true;
+      overlay.setPointerCapture(ev.pointerId);
+    });
+    overlay.addEventListener('pointermove', function (ev) {
+      if (!drag) return;
+      var x = px(ev);
+      if (!drag.moved && Math.abs(x - drag.x0) < 5) return;
+      drag.moved = true;
+      hover.style.visibility = 'hidden';
+      hideTooltip();
+      var a = Math.max(MARGIN.left, Math.min(x, drag.x0)), b = Math.min(f.W - MARGIN.right, Math.max(x, drag.x0));
+      if (!preview) {
+        preview = s('rect', { 'class': 'cmp-drag ' + state.cmp.next, y: top, height: bottom - top });
+        svg.insertBefore(preview, overlay);
+      }
+      setProps(preview, { x: a, width: Math.max(1, b - a) });
+    });
+    var end = function (ev, cancel) {
+      if (!drag) return;
+      var d = drag;
+      drag = null;
+      dragging = false;
+      if (preview) { preview.remove(); preview = null; }
+      if (chartsStale) { chartsStale = false; setTimeout(renderCharts, 0); }
+      if (!d.moved || cancel) return;
+      dragged = true; // the click this pointerup makes is not a selection
+      var x = px(ev), t0 = f.t(Math.min(x, d.x0)), t1 = f.t(Math.max(x, d.x0));
+      setTimeout(function () { dragged = false; dragRange(t0, t1); }, 0);
+    };
+    overlay.addEventListener('pointerup', function (ev) { end(ev, false); });
+    overlay.addEventListener('pointercancel', function (ev) { end(ev, true); });
+    overlay.addEventListener('lostpointercapture', function (ev) { end(ev, true); });
   }
 
   // stripRows gives each window a row of the warnings strip: the first row
@@ -806,6 +860,7 @@
       markers.appendChild(g);
     });
     svg.appendChild(cells);
+    cmpBands(svg, f, 0, f.H, false);
     // Clicking between markers selects the nearest window too.
     interact(svg, f, 0, f.H, function () { return []; });
     svg.appendChild(markers);
@@ -1207,6 +1262,851 @@
       }))));
   }
 
+  // ---- compare: internal/compare, ported ----
+
+  // The Compare panel shows the comparison diagctl compare makes of two
+  // ranges of an agent's history, computed here since a snapshot makes no
+  // request. Each function below follows its namesake in internal/compare
+  // (figures.go, replicate.go, compare.go, stats.go, ranges.go) and the
+  // gonum routines it calls, operation by operation: cmd/diagctl's
+  // TestDashboardCompareInChromium checks the two agree.
+
+  // FIGURES is compare.Figures, in its order. A share figure sums buckets of
+  // the window's profile, with their sample counts; the others read its
+  // context.
+  var FIGURES = [
+    { name: 'async_preempt', label: 'async preemption', unit: 'share', worse: true, buckets: ['async_preempt'] },
+    { name: 'preempt_sched', label: 'scheduling after preemption', unit: 'share', worse: true, buckets: ['preempt_sched'] },
+    { name: 'cgo_c', label: 'cgo C time', unit: 'share', worse: false, buckets: ['cgo_c'] },
+    { name: 'cgo_crossing', label: 'cgo crossing', unit: 'share', worse: true, buckets: ['cgo_crossing'] },
+    { name: 'external', label: 'non-Go threads', unit: 'share', worse: false, buckets: ['external_thread', 'external_no_stack', 'external_lost'] },
+    { name: 'sched_latency_p50', label: 'sched latency p50', unit: 'seconds', worse: true, get: function (c) { return schedQ(c, 'p50'); } },
+    { name: 'sched_latency_p99', label: 'sched latency p99', unit: 'seconds', worse: true, get: function (c) { return schedQ(c, 'p99'); } },
+    { name: 'cgo_calls_per_second', label: 'cgo calls/s', unit: 'per_second', worse: true, get: function (c) { return c.cgo_calls_per_second; } },
+    { name: 'cgroup_throttled_share', label: 'throttled periods', unit: 'share', worse: true, get: function (c) { return c.cgroup_throttled_share; } },
+    { name: 'run_queue_wait_ratio', label: 'run-queue wait/CPU-s', unit: 'ratio', worse: true, get: function (c) { return c.run_queue_wait_ratio; } }
+  ];
+  function schedQ(c, q) { var l = c.sched_latency; return l && l.count > 0 ? l[q] : null; }
+
+  // compare.Methods, for the tests a comparison used.
+  var METHODS = {
+    welch_t: 'Welch\'s t-test on per-window values: each window is one observation; ' +
+      'assumes the windows are independent and their mean roughly normal (a drift within a side breaks it)',
+    newcombe_score: 'Newcombe\'s hybrid score interval on sample counts, pooled z-test p-value: ' +
+      'treats samples as independent, which samples of one profile are not, so the interval is approximate and too narrow',
+    holm: 'a verdict needs the p-value, adjusted by Holm\'s method over every figure and function tested, below 0.05'
+  };
+
+  // Go evaluates 1 − (1 − confidence)/2 and 1 − confidence as exact
+  // constants: their float64 values are these, not what the same arithmetic
+  // gives at run time.
+  var CONFIDENCE = 0.95, UPPER = 0.975, ALPHA = 0.05;
+  var MACHEP = Math.pow(2, -53), MAXLOG = 1024 * Math.LN2, MINLOG = -745.1332191019412, MAXGAM = 171.624376956302725;
+  var BIG = 4.503599627370496e15, BIGINV = 2.22044604925031308085e-16;
+
+  // -- distributions (gonum's mathext, from Cephes and AS 241) --
+
+  function horner(c, z) { var v = c[0]; for (var i = 1; i < c.length; i++) v = v * z + c[i]; return v; }
+
+  // NQ: AS 241's coefficients (mathext.NormalQuantile).
+  var NQ = [
+    [2509.0809287301226727, 33430.575583588128105, 67265.770927008700853, 45921.953931549871457, 13731.693765509461125, 1971.5909503065514427, 133.14166789178437745, 3.387132872796366608],
+    [5226.495278852854561, 28729.085735721942674, 39307.89580009271061, 21213.794301586595867, 5394.1960214247511077, 687.1870074920579083, 42.313330701600911252, 1.0],
+    [7.7454501427834140764e-4, 0.0227238449892691845833, 0.24178072517745061177, 1.27045825245236838258, 3.64784832476320460504, 5.7694972214606914055, 4.6303378461565452959, 1.42343711074968357734],
+    [1.05075007164441684324e-9, 5.475938084995344946e-4, 0.0151986665636164571966, 0.14810397642748007459, 0.68976733498510000455, 1.6763848301838038494, 2.05319162663775882187, 1.0],
+    [2.01033439929228813265e-7, 2.71155556874348757815e-5, 0.0012426609473880784386, 0.026532189526576123093, 0.29656057182850489123, 1.7848265399172913358, 5.4637849111641143699, 6.6579046435011037772],
+    [2.04426310338993978564e-15, 1.4215117583164458887e-7, 1.8463183175100546818e-5, 7.868691311456132591e-4, 0.0148753612908506148525, 0.13692988092273580531, 0.59983220655588793769, 1.0]
+  ];
+
+  // normalQuantile is mathext.NormalQuantile (0 < p < 1).
+  function normalQuantile(p) {
+    var dp = p - 0.5, z, r;
+    if (Math.abs(dp) <= 0.425) { z = 0.180625 - dp * dp; return dp * horner(NQ[0], z) / horner(NQ[1], z); }
+    r = Math.sqrt(-Math.log(p < 0.5 ? p : 1 - p));
+    var k = r <= 5 ? 2 : 4;
+    z = r <= 5 ? r - 1.6 : r - 5;
+    var q = horner(NQ[k], z) / horner(NQ[k + 1], z);
+    return p < 0.5 ? -q : q;
+  }
+
+  // normalSurvival is distuv.UnitNormal.Survival: 0.5·(1 − erf(x/√2)),
+  // with erf rounded as math.Erf rounds it (for x ≥ 0). erf comes from a
+  // series of positive terms below 2 and from erfc's continued fraction
+  // above.
+  function normalSurvival(x) {
+    x /= Math.SQRT2;
+    var e;
+    if (x < 2) {
+      var x2 = x * x, term = x, sum = x;
+      for (var n = 1; n < 200 && term > sum * 1e-17; n++) { term *= 2 * x2 / (2 * n + 1); sum += term; }
+      e = 2 / Math.sqrt(Math.PI) * Math.exp(-x2) * sum;
+    } else {
+      // Lentz: erfc(x) = exp(−x²)/√π / (x + (1/2)/(x + 1/(x + (3/2)/(x + …)))).
+      var f = x, c = x, d = 0;
+      for (var k = 1; k < 500; k++) {
+        d = 1 / (x + k / 2 * d);
+        c = x + k / 2 / c;
+        f *= c * d;
+        if (Math.abs(c * d - 1) < 1e-16) break;
+      }
+      e = 1 - Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+    }
+    return 0.5 * (1 - Math.min(1, e));
+  }
+
+  var LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  var LGAMW = [4.18938533204672725052e-01, 8.33333333333329678849e-02, -2.77777777728775536470e-03, 7.93650558643019558500e-04,
+    -5.95187557450339963135e-04, 8.36339918996282139126e-04, -1.63092934096575273989e-03];
+
+  // lgamma is log Γ(x) for x ≥ 1/2: math.Lgamma's formula from 8 on, a
+  // Lanczos approximation (g = 7) below, within about 1e-15 of it.
+  function lgamma(x) {
+    if (x >= 8) {
+      var t = Math.log(x), z = 1 / x, y = z * z, W = LGAMW;
+      return (x - 0.5) * (t - 1) + (W[0] + z * (W[1] + y * (W[2] + y * (W[3] + y * (W[4] + y * (W[5] + y * W[6]))))));
+    }
+    x -= 1;
+    var a = LANCZOS[0], u = x + 7.5;
+    for (var i = 1; i < 9; i++) a += LANCZOS[i] / (x + i);
+    return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(u) - u + Math.log(a);
+  }
+  function lbeta(a, b) { return lgamma(a) + lgamma(b) - lgamma(a + b); }
+
+  // incbet is the regularized incomplete beta function I_x(a, b)
+  // (cephes.Incbet).
+  function incbet(aa, bb, xx) {
+    if (xx <= 0) return 0;
+    if (xx >= 1) return 1;
+    if (bb * xx <= 1 && xx <= 0.95) return pseries(aa, bb, xx);
+    var w = 1 - xx, a = aa, b = bb, xc = w, x = xx, flag = xx > aa / (aa + bb);
+    if (flag) { a = bb; b = aa; xc = xx; x = w; }
+    var done = function (t) { return !flag ? t : t <= MACHEP ? 1 - MACHEP : 1 - t; };
+    if (flag && b * x <= 1 && x <= 0.95) return done(pseries(a, b, x));
+    var y = x * (a + b - 2) - (a - 1);
+    w = y < 0 ? incbcf(a, b, x) : incbd(a, b, x) / xc;
+    y = a * Math.log(x);
+    var t = b * Math.log(xc);
+    if (a + b < MAXGAM && Math.abs(y) < MAXLOG && Math.abs(t) < MAXLOG) {
+      t = Math.pow(xc, b);
+      t *= Math.pow(x, a);
+      t /= a;
+      t *= w;
+      t *= 1 / Math.exp(lbeta(a, b));
+      return done(t);
+    }
+    y += t - lbeta(a, b);
+    y += Math.log(w / a);
+    return done(y < MINLOG ? 0 : Math.exp(y));
+  }
+
+  // incbcf and incbd are Cephes's two continued fractions, one loop with
+  // the coefficients each steps (incbd works on z = x/(1 − x)).
+  function incbcf(a, b, x) { return betacf(x, [a, a + b, a, a + 1, 1, b - 1, a + 1, a + 2], [1, 1, 2, 2, 1, -1, 2, 2]); }
+  function incbd(a, b, x) { return betacf(x / (1 - x), [a, b - 1, a, a + 1, 1, a + b, a + 1, a + 2], [1, -1, 2, 2, 1, 1, 2, 2]); }
+  function betacf(z, k, dk) {
+    var pkm2 = 0, qkm2 = 1, pkm1 = 1, qkm1 = 1, ans = 1, r = 1, t, xk, pk, qk;
+    for (var n = 0; n <= 300; n++) {
+      xk = -(z * k[0] * k[1]) / (k[2] * k[3]);
+      pk = pkm1 + pkm2 * xk; qk = qkm1 + qkm2 * xk;
+      pkm2 = pkm1; pkm1 = pk; qkm2 = qkm1; qkm1 = qk;
+      xk = (z * k[4] * k[5]) / (k[6] * k[7]);
+      pk = pkm1 + pkm2 * xk; qk = qkm1 + qkm2 * xk;
+      pkm2 = pkm1; pkm1 = pk; qkm2 = qkm1; qkm1 = qk;
+      if (qk !== 0) r = pk / qk;
+      if (r !== 0) { t = Math.abs((ans - r) / r); ans = r; } else t = 1;
+      if (t < 3 * MACHEP) return ans;
+      for (var i = 0; i < 8; i++) k[i] += dk[i];
+      if (Math.abs(qk) + Math.abs(pk) > BIG) { pkm2 *= BIGINV; pkm1 *= BIGINV; qkm2 *= BIGINV; qkm1 *= BIGINV; }
+      if (Math.abs(qk) < BIGINV || Math.abs(pk) < BIGINV) { pkm2 *= BIG; pkm1 *= BIG; qkm2 *= BIG; qkm1 *= BIG; }
+    }
+    return ans;
+  }
+
+  function pseries(a, b, x) {
+    var ai = 1 / a, u = (1 - b) * x, v = u / (a + 1), t1 = v, t = u, n = 2, s = 0, z = MACHEP * ai;
+    while (Math.abs(v) > z) {
+      u = (n - b) * x / n;
+      t *= u;
+      v = t / (a + n);
+      s += v;
+      n += 1;
+    }
+    s += t1;
+    s += ai;
+    u = a * Math.log(x);
+    if (a + b < MAXGAM && Math.abs(u) < MAXLOG) return s * (1 / Math.exp(lbeta(a, b))) * Math.pow(x, a);
+    t = -lbeta(a, b) + u + Math.log(s);
+    return t < MINLOG ? 0 : Math.exp(t);
+  }
+
+  // incbi inverts incbet in x (cephes.Incbi) for b ≤ 1, the t
+  // distribution's case (b = 1/2): interval halving, then Newton's method.
+  // (Cephes's first guess for a, b > 1 is left out.)
+  function incbi(aa, bb, yy0) {
+    if (yy0 <= 0) return 0;
+    if (yy0 >= 1) return 1;
+    var x0 = 0, yl = 0, x1 = 1, yh = 1, nflg = 0, rflg = 0, dithresh = 1e-6, a = aa, b = bb, y0 = yy0;
+    var x = a / (a + b), y = incbet(a, b, x), stage = 'ihalve', i, d, di, dir, xt, lgm;
+    for (;;) {
+      if (stage === 'ihalve') {
+        stage = 'newt';
+        dir = 0; di = 0.5;
+        for (i = 0; i < 100; i++) {
+          if (i !== 0) {
+            x = x0 + di * (x1 - x0);
+            if (x === 1) x = 1 - MACHEP;
+            if (x === 0) {
+              di = 0.5;
+              x = x0 + di * (x1 - x0);
+              if (x === 0) { stage = 'done'; break; }
+            }
+            y = incbet(a, b, x);
+            if (Math.abs((x1 - x0) / (x1 + x0)) < dithresh || Math.abs((y - y0) / y0) < dithresh) break;
+          }
+          if (y < y0) {
+            x0 = x; yl = y;
+            if (dir < 0) { dir = 0; di = 0.5; } else if (dir > 3) di = 1 - (1 - di) * (1 - di); else if (dir > 1) di = 0.5 * di + 0.5; else di = (y0 - y) / (yh - yl);
+            dir++;
+            if (x0 > 0.75) {
+              if (rflg === 1) { rflg = 0; a = aa; b = bb; y0 = yy0; } else { rflg = 1; a = bb; b = aa; y0 = 1 - yy0; }
+              x = 1 - x; y = incbet(a, b, x);
+              x0 = 0; yl = 0; x1 = 1; yh = 1;
+              stage = 'ihalve';
+              break;
+            }
+          } else {
+            x1 = x;
+            if (rflg === 1 && x1 < MACHEP) { x = 0; stage = 'done'; break; }
+            yh = y;
+            if (dir > 0) { dir = 0; di = 0.5; } else if (dir < -3) di = di * di; else if (dir < -1) di = 0.5 * di; else di = (y - y0) / (yh - yl);
+            dir--;
+          }
+        }
+        if (i === 100) {
+          if (x0 >= 1) { x = 1 - MACHEP; stage = 'done'; } else if (x <= 0) { x = 0; stage = 'done'; }
+        }
+      } else if (stage === 'newt') {
+        if (nflg) { stage = 'done'; continue; }
+        nflg = 1;
+        lgm = lgamma(a + b) - lgamma(a) - lgamma(b);
+        stage = 'ihalve'; // unless it converges
+        for (i = 0; i < 8; i++) {
+          if (i !== 0) y = incbet(a, b, x);
+          if (y < yl) { x = x0; y = yl; } else if (y > yh) { x = x1; y = yh; } else if (y < y0) { x0 = x; yl = y; } else { x1 = x; yh = y; }
+          if (x === 1 || x === 0) break;
+          d = (a - 1) * Math.log(x) + (b - 1) * Math.log(1 - x) + lgm;
+          if (d < MINLOG) { stage = 'done'; break; }
+          if (d > MAXLOG) break;
+          d = (y - y0) / Math.exp(d);
+          xt = x - d;
+          if (xt <= x0) {
+            y = (x - x0) / (x1 - x0);
+            xt = x0 + 0.5 * y * (x - x0);
+            if (xt <= 0) break;
+          }
+          if (xt >= x1) {
+            y = (x1 - x) / (x1 - x0);
+            xt = x1 - 0.5 * y * (x1 - x);
+            if (xt >= 1) break;
+          }
+          x = xt;
+          if (Math.abs(d / x) < 128 * MACHEP) { stage = 'done'; break; }
+        }
+        if (stage === 'ihalve') dithresh = 256 * MACHEP;
+      } else {
+        if (rflg) x = x <= MACHEP ? 1 - MACHEP : 1 - x;
+        return x;
+      }
+    }
+  }
+
+  // tSurvival and tQuantile are distuv.StudentsT{Nu: nu}'s Survival and
+  // Quantile (for p > 1/2).
+  function tSurvival(y, nu) {
+    if (y === 0) return 0.5;
+    var t = nu / (y * y + nu);
+    return y > 0 ? 0.5 * incbet(nu / 2, 0.5, t) : 1 - 0.5 * incbet(nu / 2, 0.5, t);
+  }
+  function tQuantile(p, nu) {
+    var t = incbi(nu / 2, 0.5, 2 * (1 - p));
+    return Math.sqrt(nu * (1 - t) / t);
+  }
+
+  // -- tests (stats.go) --
+
+  function allEqual(xs) { return xs.every(function (x) { return x === xs[0]; }); }
+  // average is a running mean (compare.average).
+  function average(xs) {
+    if (allEqual(xs)) return xs[0];
+    var m = 0;
+    xs.forEach(function (x, i) { m += (x - m) / (i + 1); });
+    return m;
+  }
+  function meanVar(xs) {
+    if (allEqual(xs)) return [xs[0], 0];
+    var m = average(xs), v = 0;
+    xs.forEach(function (x) { var d = x - m; v += d * d; });
+    return [m, v / (xs.length - 1)];
+  }
+  function clampP(p) { return isNaN(p) ? 1 : Math.min(1, Math.max(0, p)); }
+
+  function welch(before, after) {
+    var b = meanVar(before), a = meanVar(after), nb = before.length, na = after.length;
+    var d = a[0] - b[0], sb = b[1] / nb, sa = a[1] / na, se2 = sb + sa;
+    if (se2 <= 0 || isNaN(se2)) return { diff: d, low: d, high: d, p: d !== 0 ? 0 : 1, df: 0 };
+    var se = Math.sqrt(se2);
+    var df = se2 * se2 / (sb * sb / (nb - 1) + sa * sa / (na - 1));
+    var q = tQuantile(UPPER, df);
+    var p = 2 * tSurvival(Math.abs(d) / se, df);
+    return { diff: d, low: d - q * se, high: d + q * se, p: clampP(p), df: df };
+  }
+
+  function wilson(x, n) {
+    var z = normalQuantile(UPPER), p = x / n, z2 = z * z;
+    var centre = p + z2 / (2 * n);
+    var spread = z * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+    var den = 1 + z2 / n;
+    return [Math.max(0, (centre - spread) / den), Math.min(1, (centre + spread) / den)];
+  }
+
+  function newcombe(xb, nb, xa, na) {
+    var pb = xb / nb, pa = xa / na, wb = wilson(xb, nb), wa = wilson(xa, na), d = pa - pb;
+    var e = {
+      diff: d, p: 0, df: 0,
+      low: d - Math.sqrt((pa - wa[0]) * (pa - wa[0]) + (wb[1] - pb) * (wb[1] - pb)),
+      high: d + Math.sqrt((wa[1] - pa) * (wa[1] - pa) + (pb - wb[0]) * (pb - wb[0]))
+    };
+    var pool = (xb + xa) / (nb + na);
+    var se = Math.sqrt(pool * (1 - pool) * (1 / nb + 1 / na));
+    if (se > 0) e.p = clampP(2 * normalSurvival(Math.abs(d) / se));
+    else if (d === 0) e.p = 1;
+    return e;
+  }
+
+  function holm(ps) {
+    var m = ps.length, running = 0, adj = [];
+    ps.map(function (_, i) { return i; }).sort(function (i, j) { return ps[i] < ps[j] ? -1 : ps[i] > ps[j] ? 1 : 0; })
+      .forEach(function (i, rank) { running = Math.max(running, Math.min(1, (m - rank) * ps[i])); adj[i] = running; });
+    return adj;
+  }
+
+  // -- replicates (replicate.go) --
+
+  function fnum(v) { return isNum(v) ? v : 0; }
+  function fstr(v) { return typeof v === 'string' ? v : ''; }
+  function funcsOf(list) {
+    return (Array.isArray(list) ? list : []).map(function (f) {
+      f = f || {};
+      return { fn: fstr(f.function), cfn: fstr(f.c_function), file: fstr(f.file), line: fnum(f.line), samples: fnum(f.samples), share: fnum(f.share) };
+    });
+  }
+  function funcKey(f) { return f.cfn === '' ? f.fn : f.fn + ' → ' + f.cfn; }
+
+  // replicate is compare.FromWindow: the figures of one window.
+  function replicate(w) {
+    var c = ctx(w), bk = (w.buckets && typeof w.buckets === 'object') ? w.buckets : {};
+    var rep = { start: String(w.start), end: String(w.end), s: tns(w.start), e: tns(w.end), samples: fnum(w.samples), cpu: fnum(w.cpu_seconds),
+      values: new Map(), counts: new Map(), interrupted: funcsOf(w.top_preempted), cgo: funcsOf(w.top_cgo_calls),
+      goVersion: fstr(c.go_version), gomaxprocs: fnum(c.gomaxprocs), limit: isNum(c.cgroup_cpu_limit) ? c.cgroup_cpu_limit : null };
+    FIGURES.forEach(function (f) {
+      if (f.buckets) {
+        if (!(rep.samples > 0 && rep.cpu > 0)) return;
+        var v = 0, n = 0;
+        f.buckets.forEach(function (k) {
+          var st = Object.prototype.hasOwnProperty.call(bk, k) && bk[k] ? bk[k] : {};
+          v += fnum(st.share);
+          n += fnum(st.samples);
+        });
+        rep.values.set(f.name, v);
+        rep.counts.set(f.name, n);
+        return;
+      }
+      var x = f.get(c);
+      if (isNum(x) && x >= 0) rep.values.set(f.name, x);
+    });
+    return rep;
+  }
+
+  // -- the comparison (compare.go) --
+
+  function series() { return { values: [], counts: [], totals: [] }; }
+  function pooled(s) {
+    if (!s.counts.length || s.counts.length !== s.values.length) return null;
+    var x = 0, n = 0;
+    for (var i = 0; i < s.counts.length; i++) { x += s.counts[i]; n += s.totals[i]; }
+    return n > 0 ? [x, n] : null;
+  }
+  function seriesOf(reps, name) {
+    var s = series();
+    reps.forEach(function (r) {
+      if (!r.values.has(name)) return;
+      s.values.push(r.values.get(name));
+      if (r.counts.has(name)) { s.counts.push(r.counts.get(name)); s.totals.push(r.samples); }
+    });
+    return s;
+  }
+
+  // result is a compare.Result; worse and same, which its JSON lacks, are
+  // not enumerable.
+  function result(name, label, unit, worse) {
+    var r = { figure: name, label: label, unit: unit, before: null, after: null, n_before: 0, n_after: 0,
+      difference: null, ci_low: null, ci_high: null, relative: null, p: null, p_adjusted: null,
+      test: '', df: 0, approximate: false, verdict: '', note: '' };
+    Object.defineProperty(r, 'worse', { value: worse });
+    return r;
+  }
+
+  // test fills r from the two series (compare.test).
+  function test(r, b, a) {
+    r.n_before = b.values.length;
+    r.n_after = a.values.length;
+    if (r.n_before > 0) r.before = average(b.values);
+    if (r.n_after > 0) r.after = average(a.values);
+    if (!r.n_before || !r.n_after) {
+      r.note = !r.n_before && !r.n_after ? 'unavailable on both sides' : !r.n_before ? 'unavailable before' : 'unavailable after';
+      return;
+    }
+    if (r.n_before >= 2 && r.n_after >= 2 && allEqual(b.values) && allEqual(a.values) && b.values[0] === a.values[0]) {
+      // Nothing to test, and no test to count in Holm's adjustment.
+      r.difference = 0;
+      Object.defineProperty(r, 'same', { value: true });
+      r.note = 'the same in every window on both sides';
+      return;
+    }
+    var e, pb = pooled(b), pa;
+    if (r.n_before >= 2 && r.n_after >= 2) {
+      e = welch(b.values, a.values);
+      r.test = 'welch_t';
+      r.df = e.df;
+    } else if (pb && (pa = pooled(a))) {
+      e = newcombe(pb[0], pb[1], pa[0], pa[1]);
+      r.test = 'newcombe_score';
+      r.approximate = true;
+      r.before = pb[0] / pb[1];
+      r.after = pa[0] / pa[1];
+      r.note = 'one window on a side: samples treated as independent, the interval is approximate';
+    } else {
+      r.note = pb ? 'one window a side and no sample counts: not tested' : 'one window on a side: no test for a figure without sample counts';
+      r.difference = r.after - r.before;
+      return;
+    }
+    if (!isFinite(e.diff) || !isFinite(e.low) || !isFinite(e.high) || !isFinite(r.before) || !isFinite(r.after)) {
+      r.test = '';
+      r.df = 0;
+      r.approximate = false;
+      r.note = 'values too large to test';
+      return;
+    }
+    r.difference = e.diff;
+    r.ci_low = e.low;
+    r.ci_high = e.high;
+    r.p = e.p;
+    if (r.before !== 0) r.relative = e.diff / r.before;
+  }
+
+  // goLess orders strings as Go does, by their UTF-8 bytes: by code point.
+  function goLess(a, b) {
+    var i = 0;
+    while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+    if (i === a.length || i === b.length) return a.length < b.length;
+    return a.codePointAt(i) < b.codePointAt(i);
+  }
+
+  function withSamples(reps) { return reps.filter(function (r) { return r.samples > 0; }).length; }
+
+  // compareFuncs compares the functions of the sides' top lists
+  // (compare.compareFuncs).
+  function compareFuncs(before, after, top, list) {
+    var byKey = new Map(), order = [];
+    var visit = function (reps, isBefore) {
+      reps.forEach(function (r) {
+        if (r.samples <= 0) return;
+        r[list].forEach(function (f) {
+          var k = funcKey(f), e = byKey.get(k);
+          if (!e) { e = { fn: Object.assign({}, f), sumB: 0, sumA: 0, inB: false, inA: false }; byKey.set(k, e); order.push(k); }
+          if (isBefore) { e.sumB += f.share; e.inB = true; } else { e.sumA += f.share; e.inA = true; e.fn.file = f.file; e.fn.line = f.line; }
+        });
+      });
+    };
+    visit(before, true);
+    visit(after, false);
+    var nb = withSamples(before), na = withSamples(after);
+    var weight = function (k) { var e = byKey.get(k); return Math.max(e.sumB / Math.max(nb, 1), e.sumA / Math.max(na, 1)); };
+    order.sort(function (p, q) {
+      var wp = weight(p), wq = weight(q);
+      if (wp !== wq) return wp > wq ? -1 : 1;
+      return goLess(p, q) ? -1 : goLess(q, p) ? 1 : 0;
+    });
+    var fseries = function (reps, k) {
+      var s = series();
+      reps.forEach(function (r) {
+        if (r.samples <= 0) return;
+        var share = 0, n = 0;
+        r[list].forEach(function (f) { if (funcKey(f) === k) { share += f.share; n += f.samples; } });
+        s.values.push(share); s.counts.push(n); s.totals.push(r.samples);
+      });
+      return s;
+    };
+    return order.slice(0, top).map(function (k) {
+      var e = byKey.get(k), fr = result(k, k, 'share', list === 'interrupted');
+      test(fr, fseries(before, k), fseries(after, k));
+      fr.status = !e.inB ? 'appeared' : !e.inA ? 'vanished' : fr.difference !== null && fr.difference > 0 ? 'grew' :
+        fr.difference !== null && fr.difference < 0 ? 'shrank' : 'same';
+      fr.function = e.fn.fn; fr.c_function = e.fn.cfn; fr.file = e.fn.file; fr.line = e.fn.line;
+      return fr;
+    });
+  }
+
+  function summarize(reps) {
+    var s = { windows: reps.length, start: null, end: null, samples: 0, cpu_seconds: 0, gomaxprocs: [], go_versions: [], cgroup_cpu_limits: [] };
+    var s0 = null, e0 = null;
+    reps.forEach(function (r) {
+      s.samples += r.samples;
+      s.cpu_seconds += r.cpu;
+      if (s0 === null || r.s < s0) { s0 = r.s; s.start = r.start; }
+      if (e0 === null || r.e > e0) { e0 = r.e; s.end = r.end; }
+      if (r.gomaxprocs > 0 && s.gomaxprocs.indexOf(r.gomaxprocs) < 0) s.gomaxprocs.push(r.gomaxprocs);
+      if (r.goVersion !== '' && s.go_versions.indexOf(r.goVersion) < 0) s.go_versions.push(r.goVersion);
+      if (r.limit !== null && s.cgroup_cpu_limits.indexOf(r.limit) < 0) s.cgroup_cpu_limits.push(r.limit);
+    });
+    s.s = s0; s.e = e0;
+    return s;
+  }
+
+  // design tells how the sides relate in time (compare.design).
+  function design(b, a) {
+    if (!b.windows || !a.windows) return 'unknown';
+    var overlap = (b.e < a.e ? b.e : a.e) - (b.s > a.s ? b.s : a.s);
+    var shorter = b.e - b.s < a.e - a.s ? b.e - b.s : a.e - a.s;
+    return overlap > 0n && overlap * 2n >= shorter ? 'same_span' : 'sequential';
+  }
+
+  // compareSides is compare.Compare with its default options.
+  function compareSides(before, after) {
+    var doc = { schema: 'diagkit.compare/v1', before: summarize(before), after: summarize(after), design: '',
+      confidence: CONFIDENCE, adjustment: 'holm', tested: 0, figures: [], interrupted: [], cgo_call_sites: [], methods: METHODS, notes: [] };
+    doc.design = design(doc.before, doc.after);
+    doc.figures = FIGURES.map(function (f) {
+      var r = result(f.name, f.label, f.unit, f.worse);
+      test(r, seriesOf(before, f.name), seriesOf(after, f.name));
+      return r;
+    });
+    doc.interrupted = compareFuncs(before, after, 5, 'interrupted');
+    doc.cgo_call_sites = compareFuncs(before, after, 5, 'cgo');
+    // judge: Holm's adjustment over every tested result, and the verdicts.
+    var tested = doc.figures.concat(doc.interrupted, doc.cgo_call_sites).filter(function (r) {
+      if (r.test === '') r.verdict = r.same ? 'no_significant_change' : 'untested';
+      return r.test !== '';
+    });
+    holm(tested.map(function (r) { return r.p; })).forEach(function (adj, i) {
+      var r = tested[i];
+      r.p_adjusted = adj;
+      r.verdict = adj >= ALPHA || r.difference === 0 ? 'no_significant_change' : r.worse ? (r.difference > 0 ? 'worse' : 'better') :
+        r.difference > 0 ? 'higher' : 'lower';
+    });
+    doc.tested = tested.length;
+    doc.notes = compareNotes(doc);
+    [doc.before, doc.after].forEach(function (s) { delete s.s; delete s.e; });
+    return doc;
+  }
+
+  function compareNotes(doc) {
+    var out = [], b = doc.before, a = doc.after;
+    if (b.windows < 2 || a.windows < 2) {
+      out.push('a side has one window: shares are compared on sample counts (approximate) and other figures are not tested; ' +
+        'give several windows a side (an agent\'s history, a directory of profiles, or live targets) for windows as replicates');
+    }
+    if (doc.design === 'sequential') out.push('the sides ran at different times: a change of load between them shows as a difference too');
+    if (b.gomaxprocs.length === 1 && a.gomaxprocs.length === 1 && b.gomaxprocs[0] !== a.gomaxprocs[0]) {
+      out.push('GOMAXPROCS differs: ' + b.gomaxprocs[0] + ' before, ' + a.gomaxprocs[0] + ' after');
+    }
+    if (b.go_versions.length === 1 && a.go_versions.length === 1 && b.go_versions[0] !== a.go_versions[0]) {
+      out.push('Go version differs: ' + b.go_versions[0] + ' before, ' + a.go_versions[0] + ' after');
+    }
+    return out;
+  }
+
+  // -- ranges (ranges.go) --
+
+  // tns reads an RFC 3339 time as nanoseconds since 1970 (a BigInt), or
+  // null, as time.Parse(time.RFC3339Nano) reads it.
+  function tns(t) {
+    var m = typeof t === 'string' && /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|([+-])(\d\d):(\d\d))$/.exec(t);
+    if (!m) return null;
+    var n = m.slice(1, 7).map(Number), d = new Date(0);
+    d.setUTCFullYear(n[0], n[1] - 1, n[2]);
+    if (d.getUTCMonth() !== n[1] - 1 || n[3] > 23 || n[4] > 59 || n[5] > 59 || (m[9] && (+m[10] > 23 || +m[11] > 59))) return null;
+    var off = m[9] ? (m[9] === '-' ? -1 : 1) * (+m[10] * 60 + +m[11]) : 0;
+    var secs = BigInt(d.getTime() / 1000) + BigInt(n[3] * 3600 + n[4] * 60 + n[5] - off * 60);
+    return secs * 1000000000n + BigInt(((m[7] || '') + '000000000').slice(0, 9));
+  }
+
+  var UNITS = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+  var MAX_AGO = 100000n * 3600000000000n;
+
+  // parseDuration is time.ParseDuration, in nanoseconds (a BigInt), or
+  // null.
+  function parseDuration(s) {
+    var neg = false, d = 0n, m;
+    if (s[0] === '-' || s[0] === '+') { neg = s[0] === '-'; s = s.slice(1); }
+    if (s === '0') return 0n;
+    if (s === '') return null;
+    while (s !== '') {
+      m = /^(\d*)(?:\.(\d*))?([^\d.]*)/.exec(s);
+      if ((m[1] === '' && !m[2]) || !Object.prototype.hasOwnProperty.call(UNITS, m[3])) return null;
+      var unit = UNITS[m[3]], f = m[2] ? m[2].replace(/^(\d{0,18}).*/, '$1') : '';
+      var v = BigInt(m[1] || '0') * BigInt(unit);
+      if (f !== '' && BigInt(f) > 0n) v += BigInt(Math.floor(Number(BigInt(f)) * (unit / Math.pow(10, f.length))));
+      d += v;
+      if (d > 1n << 63n) return null;
+      s = s.slice(m[0].length);
+    }
+    return neg ? -d : d;
+  }
+
+  function parseBound(s) {
+    s = s.trim();
+    if (s === '') return { set: false };
+    if (s === 'now') return { set: true, abs: false, ago: 0n };
+    var at = tns(s);
+    if (at !== null) return { set: true, abs: true, at: at };
+    var d = parseDuration(s.charAt(0) === '-' ? s.slice(1) : s);
+    if (d === null || d < 0n || /^-[-+]/.test(s)) throw new Error('"' + s + '" is neither an RFC 3339 time nor a duration');
+    if (d > MAX_AGO) throw new Error('"' + s + '" is longer ago than any history reaches');
+    return { set: true, abs: false, ago: d };
+  }
+
+  // parseRange is compare.ParseRange: FROM..TO, each an RFC 3339 time, a
+  // duration back from the newest window's end, or empty.
+  function parseRange(s) {
+    var i = s.indexOf('..');
+    var fail = function (msg) { return new Error('range "' + s + '": ' + msg); };
+    if (i < 0) throw fail('want FROM..TO (each a time, a duration back from the newest window, or empty)');
+    var from, to;
+    try { from = parseBound(s.slice(0, i)); to = parseBound(s.slice(i + 2)); } catch (e) { throw fail(e.message); }
+    if (from.set && to.set && from.abs === to.abs && (from.abs ? !(from.at < to.at) : from.ago <= to.ago)) throw fail('FROM must come before TO');
+    return { from: from, to: to };
+  }
+
+  // selectRange returns the replicates wholly inside the range (Range.Select,
+  // relative bounds counted back from the newest end).
+  function selectRange(r, reps) {
+    if (!reps.length) return [];
+    var ref = null;
+    reps.forEach(function (x) { if (ref === null || x.e > ref) ref = x.e; });
+    var at = function (b) { return b.abs ? b.at : ref - b.ago; };
+    return reps.filter(function (x) { return !(r.from.set && x.s < at(r.from)) && !(r.to.set && x.e > at(r.to)); });
+  }
+
+  // ---- compare: the panel ----
+
+  var SIDES = ['before', 'after'];
+  var VERDICTS = {
+    better: 'better', worse: 'worse', higher: 'higher', lower: 'lower', no_significant_change: 'no significant change', untested: 'untested'
+  };
+  var dragging = false, chartsStale = false; // a pointer is down on a chart: redrawing it would lose the drag
+  var dragged = false; // a drag just ended: the click that follows is not a selection
+
+  // runCompare selects the windows of each range and compares them. It
+  // sets state.cmp's doc (both sides have windows), error, the span of each
+  // side's windows and the command that makes the same comparison.
+  function runCompare() {
+    var c = state.cmp, sides = {};
+    c.doc = null;
+    c.error = '';
+    c.spans = {};
+    c.command = '';
+    var reps = state.windows.map(replicate).filter(function (r) { return r.s !== null && r.e !== null; });
+    try {
+      SIDES.forEach(function (k) { if (c[k]) sides[k] = selectRange(parseRange(c[k]), reps); });
+    } catch (e) {
+      c.error = e.message;
+      return;
+    }
+    SIDES.forEach(function (k) { if (sides[k] && sides[k].length) c.spans[k] = summarize(sides[k]); });
+    var empty = SIDES.filter(function (k) { return sides[k] && !sides[k].length; });
+    if (empty.length) c.error = 'No window lies wholly inside the ' + empty.join(' or the ') + ' range.';
+    if (!c.spans.before || !c.spans.after) return;
+    c.doc = compareSides(sides.before, sides.after);
+    SIDES.forEach(function (k) { c.doc[k].input = cmdTarget(); c.doc[k].source = 'agent history'; });
+    var t = cmdTarget();
+    c.command = 'diagctl compare --before-range ' + c.spans.before.start + '..' + c.spans.before.end +
+      ' --after-range ' + c.spans.after.start + '..' + c.spans.after.end + ' ' + t + ' ' + t;
+  }
+
+  // cmdTarget names the agent for diagctl: its address, quoted for a shell
+  // when it needs to be.
+  function cmdTarget() {
+    var t = String(state.cfg.target || '');
+    if (state.live) {
+      var prefix = window.location.pathname.replace(/\/?debug\/diag\/?$/, '');
+      t = prefix || window.location.protocol !== 'http:' ? window.location.origin + prefix : window.location.host;
+    }
+    if (!t) return 'TARGET';
+    if (!/^https?:\/\//.test(t) && t.indexOf('/') >= 0) t = 'http://' + t;
+    return /^[\w.:\/@%+=,-]+$/.test(t) ? t : '\'' + t.replace(/'/g, '\'\\\'\'') + '\'';
+  }
+
+  function applyCompare() {
+    var c = state.cmp;
+    c.before = $('cmp-before').value.trim();
+    c.after = $('cmp-after').value.trim();
+    if (!c.before) c.next = 'before';
+    else if (!c.after) c.next = 'after';
+    runCompare();
+    renderCharts();
+    renderCompare();
+  }
+
+  // dragRange sets the next side's range to the windows whose middle lies
+  // in [t0, t1] (ms), as the span from the first one's start to the last
+  // one's end: a range that holds exactly them.
+  function dragRange(t0, t1) {
+    var side = state.cmp.next;
+    var inside = state.windows.filter(function (w) { var m = mid(w); return m >= t0 && m <= t1; }).map(replicate)
+      .filter(function (r) { return r.s !== null && r.e !== null; });
+    var sum = inside.length ? summarize(inside) : null;
+    $('cmp-' + side).value = sum ? sum.start + '..' + sum.end : new Date(t0).toISOString() + '..' + new Date(t1).toISOString();
+    applyCompare();
+    state.cmp.next = side === 'before' ? 'after' : 'before';
+    renderCompareHint();
+  }
+
+  // cmpBands shades each side's windows on a chart.
+  function cmpBands(svg, f, top, bottom, labels) {
+    SIDES.forEach(function (k) {
+      var sp = state.cmp.spans[k];
+      if (!sp) return;
+      var a = Math.max(MARGIN.left, f.x(Number(sp.s / 1000000n))), b = Math.min(f.W - MARGIN.right, f.x(Number(sp.e / 1000000n)));
+      if (!(b > a)) return;
+      svg.appendChild(s('rect', { 'class': 'cmp-band ' + k, x: a, y: top, width: b - a, height: bottom - top, 'data-side': k }));
+      svg.appendChild(s('rect', { 'class': 'cmp-edge ' + k, x: a, y: top, width: b - a, height: 2 }));
+      if (labels) svg.appendChild(s('text', { 'class': 'cmp-label ' + k, x: a + 4, y: top + 12, text: k }));
+    });
+  }
+
+  function cmpValue(unit, v) {
+    if (!isNum(v)) return 'n/a';
+    if (unit === 'share') return pct(v);
+    if (unit === 'seconds') return dur(v);
+    if (unit === 'per_second') return v < 10 ? v.toFixed(2) + '/s' : rate(v);
+    return ratio(v);
+  }
+
+  // cmpDiff formats a signed difference: shares in percentage points.
+  function cmpDiff(unit, v) {
+    if (!isNum(v)) return 'n/a';
+    if (v === 0) return '0';
+    var a = Math.abs(v), p = a * 100;
+    return (v > 0 ? '+' : '−') + (unit === 'share' ? (p >= 10 ? p.toFixed(1) : p >= 0.01 ? p.toFixed(2) : '<0.01') + ' pp' : cmpValue(unit, a));
+  }
+
+  function pval(p) { return !isNum(p) ? '–' : p === 0 ? '0' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4); }
+
+  function cmpTest(r) {
+    if (r.test === 'welch_t') return 'Welch t' + (r.df ? ', df ' + r.df.toFixed(1) : ', no spread');
+    if (r.test === 'newcombe_score') return 'Newcombe score' + (r.approximate ? ' (approximate)' : '');
+    return '–';
+  }
+
+  function cmpRow(r, first) {
+    var rel = r.relative;
+    var diff = [h('div', { text: cmpDiff(r.unit, r.difference) + (isNum(rel) && rel !== 0 ? ' (' + (rel > 0 ? '+' : '−') +
+      Math.abs(rel * 100).toFixed(Math.abs(rel) >= 0.1 ? 0 : 1) + '%)' : '') })];
+    if (isNum(r.ci_low)) diff.push(h('div', { 'class': 'sub', text: '[' + cmpDiff(r.unit, r.ci_low) + ', ' + cmpDiff(r.unit, r.ci_high) + ']' }));
+    return h('tr', { 'data-figure': r.figure, 'data-verdict': r.verdict, 'data-status': r.status || null }, first,
+      h('td', { 'class': 'num', title: r.n_before + ' window' + (r.n_before === 1 ? '' : 's'), text: cmpValue(r.unit, r.before) }),
+      h('td', { 'class': 'num', title: r.n_after + ' window' + (r.n_after === 1 ? '' : 's'), text: cmpValue(r.unit, r.after) }),
+      h('td', { 'class': 'num' }, diff),
+      h('td', { 'class': 'num', title: isNum(r.p) ? 'p = ' + r.p + ', Holm-adjusted ' + r.p_adjusted : null },
+        h('div', { text: pval(r.p_adjusted) }), isNum(r.p) ? h('div', { 'class': 'sub', text: 'raw ' + pval(r.p) }) : null),
+      h('td', null, h('span', { 'class': 'verdict v-' + r.verdict, text: VERDICTS[r.verdict] || r.verdict })),
+      h('td', { 'class': 'muted small', text: cmpTest(r) }));
+  }
+
+  function cmpTable(rows, head, first) {
+    return h('table', { 'class': 'cmp-table', 'data-rows': rows.length },
+      h('thead', null, h('tr', null, h('th', { text: head }), h('th', { 'class': 'num', text: 'Before' }), h('th', { 'class': 'num', text: 'After' }),
+        h('th', { 'class': 'num', text: 'Change [95 % interval]' }), h('th', { 'class': 'num', text: 'p (Holm)' }),
+        h('th', { text: 'Verdict' }), h('th', { text: 'Test' }))),
+      h('tbody', null, rows.map(function (r) { return cmpRow(r, first(r)); })));
+  }
+
+  function cmpFuncs(rows, none, cgo) {
+    if (!rows.length) return h('div', { 'class': 'empty', text: none });
+    return cmpTable(rows, cgo ? 'Call site' : 'Function', function (r) {
+      return h('td', { 'class': 'fn' }, r.function || '?', cgo && r.c_function ? h('span', { 'class': 'sub', text: '→ C.' + r.c_function }) : null,
+        h('span', { 'class': 'sub status-' + r.status, text: r.status }));
+    });
+  }
+
+  function sideLine(k, sp) {
+    var secs0 = Number(sp.e - sp.s) / 1e9;
+    return h('div', { 'class': 'cmp-side ' + k, 'data-side': k, 'data-windows': sp.windows },
+      h('i', { 'class': 'sw s-' + k }), h('b', { text: k === 'before' ? 'Before' : 'After' }),
+      ' ' + sp.windows + ' window' + (sp.windows === 1 ? '' : 's') + ' · ' + day(tms(sp.start)) + ' ' + clock(tms(sp.start)) + '–' + clock(tms(sp.end)) +
+      ' (' + secs(secs0) + ') · ' + int(sp.samples) + ' samples · ' + secs(sp.cpu_seconds) + ' of CPU');
+  }
+
+  function renderCompareHint() {
+    $('cmp-hint').textContent = state.windows.length ? 'drag across a chart to set the ' + state.cmp.next + ' range' : '';
+  }
+
+  function renderCompare() {
+    var c = state.cmp, d = c.doc;
+    renderCompareHint();
+    var st = $('cmp-status');
+    st.className = 'cmp-status' + (c.error ? ' error' : '');
+    st.textContent = c.error || (d ? '' : c.spans.before ? 'Now the after range: drag across a chart again, or type it.' :
+      c.spans.after ? 'Now the before range.' : '');
+    fill('cmp-sides', SIDES.filter(function (k) { return c.spans[k]; }).map(function (k) { return sideLine(k, c.spans[k]); }));
+    $('cmp-result').hidden = !d;
+    document.documentElement.setAttribute('data-compare', d ? 'ready' : c.error ? 'error' : c.before || c.after ? 'partial' : 'none');
+    if (!d) return;
+    fill('cmp-cmd', h('span', { 'class': 'muted', text: 'The same comparison on the command line: ' }), h('code', { text: c.command }));
+    fill('cmp-figures', cmpTable(d.figures, 'Figure', function (r) {
+      return h('td', null, r.label, r.note ? h('span', { 'class': 'sub', text: r.note }) : null);
+    }));
+    fill('cmp-interrupted', cmpFuncs(d.interrupted, 'No function was interrupted by async preemption on either side.', false));
+    fill('cmp-cgo', cmpFuncs(d.cgo_call_sites, 'No cgo call on either side.', true));
+    var used = {};
+    d.figures.concat(d.interrupted, d.cgo_call_sites).forEach(function (r) { if (r.test) used[r.test] = 1; });
+    used.holm = 1;
+    fill('cmp-notes', d.notes.map(function (n) { return h('li', { text: n }); }),
+      h('li', { text: d.tested + ' figures and functions tested; verdicts at 95 % after Holm\'s adjustment over them.' }),
+      Object.keys(used).map(function (k) { return h('li', { 'class': 'method', text: METHODS[k] }); }));
+  }
+
+  function startCompare() {
+    $('cmp-apply').addEventListener('click', applyCompare);
+    $('cmp-clear').addEventListener('click', function () { $('cmp-before').value = ''; $('cmp-after').value = ''; applyCompare(); });
+    $('cmp-swap').addEventListener('click', function () {
+      var b = $('cmp-before').value;
+      $('cmp-before').value = $('cmp-after').value;
+      $('cmp-after').value = b;
+      applyCompare();
+    });
+    SIDES.forEach(function (k) {
+      $('cmp-' + k).addEventListener('keydown', function (ev) { if (ev.key === 'Enter') { ev.preventDefault(); applyCompare(); } });
+    });
+    // For tests and scripts: compare two ranges as the Compare button does,
+    // and read the comparison (compare.Document's JSON).
+    var comparison = function () {
+      var c = state.cmp;
+      return JSON.stringify({ before: c.before, after: c.after, error: c.error, command: c.command, doc: c.doc });
+    };
+    window.diagkitDashboard = Object.freeze({
+      compare: function (before, after) {
+        $('cmp-before').value = String(before);
+        $('cmp-after').value = String(after);
+        applyCompare();
+        return comparison();
+      },
+      comparison: comparison
+    });
+  }
+
   // ---- start ----
 
   function start() {
@@ -1223,6 +2123,7 @@
     $('btn-prev').addEventListener('click', function () { step(-1); });
     $('btn-next').addEventListener('click', function () { step(1); });
     $('btn-latest').addEventListener('click', function () { var l = latestWindow(); if (l) select(l.seq); });
+    startCompare();
     document.addEventListener('keydown', function (ev) {
       if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
       var t = ev.target && ev.target.tagName;
