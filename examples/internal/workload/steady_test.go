@@ -16,6 +16,9 @@ func TestSteady(t *testing.T) {
 
 // lockedHold matches a goroutine of LockThreads in a dump: locked to its
 // thread, blocked in holdThread.
+// workloadPkg prefixes this package's functions in stacks.
+const workloadPkg = "github.com/diagkit/diagkit/examples/internal/workload."
+
 var lockedHold = regexp.MustCompile(`(?m)^goroutine \d+ \[[^\]]*locked to thread\]:\n` + regexp.QuoteMeta(workloadPkg) + `holdThread\(`)
 
 func TestLockThreads(t *testing.T) {
