@@ -66,7 +66,9 @@ last 30 minutes; "15m.." the last 15 minutes. A window counts when it lies
 wholly inside.
 
 Method: with several windows a side, each window is one observation, and
-the difference of the means gets a 95 % interval from Welch's t-test. With
+the difference of the means gets a 95 % interval from Welch's t-test; when
+the sides ran over the same span and their windows pair up in time, the
+paired differences are tested instead (a paired t-test). With
 one window a side, shares are compared on sample counts (Newcombe's score
 interval); samples of one profile are not independent, so that interval is
 approximate and marked "~", and latency and rates are not tested. A verdict

@@ -254,6 +254,8 @@ func methodLine(d *compare.Document) string {
 			switch r.Test {
 			case compare.TestWelch:
 				tests = append(tests, "Welch's t-test on per-window values (each window one observation; assumes windows independent)")
+			case compare.TestPaired:
+				tests = append(tests, fmt.Sprintf("paired t-test on %d windows paired in time (the same span: a load change hitting both cancels)", d.Paired))
 			case compare.TestNewcombe:
 				tests = append(tests, "Newcombe's score interval on sample counts (~, approximate)")
 			}

@@ -67,6 +67,9 @@ type Document struct {
 	After  SideSummary `json:"after"`
 	// Design is one of the Design* constants.
 	Design string `json:"design"`
+	// Paired is how many windows of the sides were paired in time (same
+	// span only); figures with that many pairs use TestPaired.
+	Paired int `json:"paired,omitempty"`
 	// Confidence is the level of every interval (0.95); Adjustment the
 	// multiple-comparison method of the verdicts ("holm"), over Tested
 	// results.
@@ -129,8 +132,10 @@ type Result struct {
 	PAdjusted *float64 `json:"p_adjusted"`
 	// Test is TestWelch, TestNewcombe, or "" when untested.
 	Test string `json:"test,omitempty"`
-	// DF is Welch's degrees of freedom.
+	// DF is the t-test's degrees of freedom.
 	DF float64 `json:"df,omitempty"`
+	// Pairs is how many pairs of windows TestPaired used.
+	Pairs int `json:"pairs,omitempty"`
 	// Approximate is set when the interval rests on assumptions the data
 	// is known to break (TestNewcombe).
 	Approximate bool   `json:"approximate,omitempty"`
@@ -154,6 +159,9 @@ type FuncResult struct {
 
 // Methods describe the tests, for Document.Methods.
 var Methods = map[string]string{
+	TestPaired: "paired t-test on the differences of windows paired in time (the sides sampled over the same span): " +
+		"a change of load that hits both sides cancels, and one they share unequally widens the interval; " +
+		"assumes the pairs are independent (a drift across the pairs breaks it)",
 	TestWelch: "Welch's t-test on per-window values: each window is one observation; " +
 		"assumes the windows are independent and their mean roughly normal (a drift within a side breaks it)",
 	TestNewcombe: "Newcombe's hybrid score interval on sample counts, pooled z-test p-value: " +
@@ -176,13 +184,18 @@ func Compare(before, after Side, opts Options) *Document {
 		Adjustment: "holm",
 		Methods:    Methods,
 	}
+	var pairs []windowPair
+	if doc.Design == DesignSameSpan {
+		pairs = pairInTime(before.Replicates, after.Replicates)
+	}
+	doc.Paired = len(pairs)
 	for _, f := range Figures {
-		doc.Figures = append(doc.Figures, compareFigure(f, before.Replicates, after.Replicates))
+		doc.Figures = append(doc.Figures, compareFigure(f, before.Replicates, after.Replicates, pairs))
 	}
 	if top > 0 {
-		doc.Interrupted = compareFuncs(before.Replicates, after.Replicates, top, true,
+		doc.Interrupted = compareFuncs(before.Replicates, after.Replicates, pairs, top, true,
 			func(r *Replicate) []Func { return r.Interrupted })
-		doc.CgoCallSites = compareFuncs(before.Replicates, after.Replicates, top, false,
+		doc.CgoCallSites = compareFuncs(before.Replicates, after.Replicates, pairs, top, false,
 			func(r *Replicate) []Func { return r.CgoSites })
 	}
 	var all []*Result
@@ -243,10 +256,13 @@ func judge(all []*Result) {
 type series struct {
 	values         []float64
 	counts, totals []int64
+	// at is the replicate each value comes from.
+	at []int
 }
 
-func (s *series) add(v float64, count, total int64, hasCount bool) {
+func (s *series) add(at int, v float64, count, total int64, hasCount bool) {
 	s.values = append(s.values, v)
+	s.at = append(s.at, at)
 	if hasCount {
 		s.counts = append(s.counts, count)
 		s.totals = append(s.totals, total)
@@ -272,19 +288,75 @@ func seriesOf(reps []Replicate, name string) series {
 			continue
 		}
 		n, hasCount := reps[i].Counts[name]
-		s.add(v, n, reps[i].Samples, hasCount)
+		s.add(i, v, n, reps[i].Samples, hasCount)
 	}
 	return s
 }
 
-func compareFigure(f Figure, before, after []Replicate) Result {
+func compareFigure(f Figure, before, after []Replicate, pairs []windowPair) Result {
 	r := Result{Figure: f.Name, Label: f.Label, Unit: f.Unit, higherIsWorse: f.HigherIsWorse}
-	test(&r, seriesOf(before, f.Name), seriesOf(after, f.Name))
+	test(&r, seriesOf(before, f.Name), seriesOf(after, f.Name), pairs)
 	return r
 }
 
-// test fills r from the two series.
-func test(r *Result, b, a series) {
+// windowPair is a before window and the after window it ran beside.
+type windowPair struct{ b, a int }
+
+// pairInTime pairs the windows of two sides sampled over the same span:
+// each before window with the after window that overlaps it most, by at
+// least half the shorter one, one to one. It returns nil unless the pairs
+// hold at least 80 % of each side's windows (and two or more): two
+// histories whose windows do not line up are compared unpaired.
+func pairInTime(before, after []Replicate) []windowPair {
+	var pairs []windowPair
+	used := make([]bool, len(after))
+	for i := range before {
+		best, bestOverlap := -1, time.Duration(0)
+		for j := range after {
+			if used[j] {
+				continue
+			}
+			overlap := minTime(before[i].End, after[j].End).Sub(maxTime(before[i].Start, after[j].Start))
+			shorter := min(before[i].End.Sub(before[i].Start), after[j].End.Sub(after[j].Start))
+			if overlap > bestOverlap && overlap*2 >= shorter {
+				best, bestOverlap = j, overlap
+			}
+		}
+		if best >= 0 {
+			used[best] = true
+			pairs = append(pairs, windowPair{i, best})
+		}
+	}
+	if len(pairs) < 2 || len(pairs)*5 < len(before)*4 || len(pairs)*5 < len(after)*4 {
+		return nil
+	}
+	return pairs
+}
+
+// paired returns the differences after − before of the pairs where both
+// windows have a value.
+func paired(b, a series, pairs []windowPair) []float64 {
+	bv, av := map[int]float64{}, map[int]float64{}
+	for i, at := range b.at {
+		bv[at] = b.values[i]
+	}
+	for i, at := range a.at {
+		av[at] = a.values[i]
+	}
+	var d []float64
+	for _, p := range pairs {
+		x, okb := bv[p.b]
+		y, oka := av[p.a]
+		if okb && oka {
+			d = append(d, y-x)
+		}
+	}
+	return d
+}
+
+// test fills r from the two series; pairs, when not nil, pair their
+// windows in time.
+func test(r *Result, b, a series, pairs []windowPair) {
 	r.NBefore, r.NAfter = len(b.values), len(a.values)
 	if r.NBefore > 0 {
 		r.Before = ptr(average(b.values))
@@ -325,6 +397,10 @@ func test(r *Result, b, a series) {
 		r.Test, r.Approximate = TestNewcombe, true
 		r.Before, r.After = ptr(xb/nb), ptr(xa/na)
 		r.Note = "no spread within either side: compared on sample counts, approximate"
+	case r.NBefore >= 2 && r.NAfter >= 2 && pairs != nil && len(paired(b, a, pairs))*5 >= min(r.NBefore, r.NAfter)*4 && len(paired(b, a, pairs)) >= 2:
+		d := paired(b, a, pairs)
+		e = pairedT(d)
+		r.Test, r.DF, r.Pairs = TestPaired, e.df, len(d)
 	case r.NBefore >= 2 && r.NAfter >= 2:
 		e = welch(b.values, a.values)
 		r.Test, r.DF = TestWelch, e.df
@@ -358,7 +434,7 @@ func test(r *Result, b, a series) {
 // compareFuncs compares the functions of the sides' top lists: the top of
 // their union by the larger of the two means. A function missing from a
 // window's top list counts as 0 there.
-func compareFuncs(before, after []Replicate, top int, higherIsWorse bool, list func(*Replicate) []Func) []FuncResult {
+func compareFuncs(before, after []Replicate, pairs []windowPair, top int, higherIsWorse bool, list func(*Replicate) []Func) []FuncResult {
 	type info struct {
 		fn         Func
 		sumB, sumA float64
@@ -411,7 +487,7 @@ func compareFuncs(before, after []Replicate, top int, higherIsWorse bool, list f
 		in := byKey[k]
 		fr := FuncResult{Function: in.fn.Function, CFunction: in.fn.CFunction, File: in.fn.File, Line: in.fn.Line}
 		fr.Figure, fr.Label, fr.Unit, fr.higherIsWorse = k, k, UnitShare, higherIsWorse
-		test(&fr.Result, funcSeries(before, k, list), funcSeries(after, k, list))
+		test(&fr.Result, funcSeries(before, k, list), funcSeries(after, k, list), pairs)
 		switch {
 		case !in.inB:
 			fr.Status = StatusAppeared
@@ -453,7 +529,7 @@ func funcSeries(reps []Replicate, key string, list func(*Replicate) []Func) seri
 				n += f.Samples
 			}
 		}
-		s.add(share, n, reps[i].Samples, true)
+		s.add(i, share, n, reps[i].Samples, true)
 	}
 	return s
 }

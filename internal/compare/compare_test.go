@@ -210,3 +210,32 @@ func TestConstantSidesUseTheCounts(t *testing.T) {
 		t.Errorf("0/600 vs 3/600: %+v (p %v), want an approximate Newcombe test, no significant change", r, *r.P)
 	}
 }
+
+// TestSameSpanPairsTheWindows: a canary and its baseline sampled over the
+// same span are compared window by window, so that a load change hitting
+// both cancels: here every window's share moves a lot with the load, and
+// the canary's is always 0.5 pp above the baseline's.
+func TestSameSpanPairsTheWindows(t *testing.T) {
+	var base, canary []api.WindowReport
+	for i, load := range []int64{10, 60, 20, 80, 30, 50} {
+		base = append(base, window(i, load, 0.01, 1, ""))
+		canary = append(canary, window(i, load+5, 0.01, 1, ""))
+	}
+	d := Compare(side("base", base...), side("canary", canary...), Options{})
+	r := figure(t, d, FigAsyncPreempt)
+	if d.Design != DesignSameSpan || d.Paired != 6 || r.Test != TestPaired || r.Pairs != 6 || r.Verdict != VerdictNoChange && r.Verdict != VerdictWorse {
+		t.Fatalf("design %s, %d pairs, %+v; want the same span, 6 pairs, a paired test", d.Design, d.Paired, r)
+	}
+	if r.Verdict != VerdictWorse || *r.Low < 0.0049 || *r.High > 0.0051 {
+		t.Errorf("paired: %s [%g, %g], want worse, exactly +0.5 pp", r.Verdict, *r.Low, *r.High)
+	}
+	// Unpaired, the load's spread hides the same difference.
+	for i := range canary {
+		canary[i].Start = canary[i].Start.Add(time.Hour)
+		canary[i].End = canary[i].End.Add(time.Hour)
+	}
+	d = Compare(side("base", base...), side("canary", canary...), Options{})
+	if r := figure(t, d, FigAsyncPreempt); d.Paired != 0 || r.Test != TestWelch || r.Verdict != VerdictNoChange {
+		t.Errorf("an hour apart: %d pairs, %+v; want Welch, no significant change", d.Paired, r)
+	}
+}

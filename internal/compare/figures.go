@@ -17,6 +17,11 @@
 //     degrees of freedom). It assumes the windows are independent and their
 //     mean roughly normal: a slow drift across the windows of one side
 //     breaks it.
+//   - When the sides were sampled over the same span (a canary and its
+//     baseline) and their windows pair up in time, the mean of the paired
+//     differences is tested instead (a paired t-test): a change of load
+//     that hits both sides cancels, and one they share unequally (two
+//     processes competing for the same CPUs) widens the interval.
 //   - With one window a side, a share gets Newcombe's hybrid score interval
 //     for a difference of two proportions, on sample counts. That treats
 //     samples as independent, which they are not, so the interval is

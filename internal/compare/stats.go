@@ -11,6 +11,9 @@ import (
 const (
 	// TestWelch is Welch's t-test on per-window values.
 	TestWelch = "welch_t"
+	// TestPaired is the paired t-test on the differences of windows paired
+	// in time: for sides sampled over the same span.
+	TestPaired = "paired_t"
 	// TestNewcombe is Newcombe's hybrid score interval (and a pooled
 	// two-proportion z-test) on sample counts: approximate.
 	TestNewcombe = "newcombe_score"
@@ -75,6 +78,24 @@ func welch(before, after []float64) estimate {
 	q := t.Quantile(1 - (1-confidence)/2)
 	p := 2 * t.Survival(math.Abs(d)/se)
 	return estimate{diff: d, low: d - q*se, high: d + q*se, p: clampP(p), df: df}
+}
+
+// pairedT tests the mean of the differences d (2 or more) of paired
+// windows: a one-sample t-test with n − 1 degrees of freedom.
+func pairedT(d []float64) estimate {
+	m, v := meanVar(d)
+	n := float64(len(d))
+	if v <= 0 {
+		p := 1.0
+		if m != 0 {
+			p = 0
+		}
+		return estimate{diff: m, low: m, high: m, p: p}
+	}
+	se := math.Sqrt(v / n)
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}
+	q := t.Quantile(1 - (1-confidence)/2)
+	return estimate{diff: m, low: m - q*se, high: m + q*se, p: clampP(2 * t.Survival(math.Abs(m)/se)), df: n - 1}
 }
 
 // wilson is the 95 % Wilson score interval of x successes in n > 0 trials.
