@@ -14,6 +14,16 @@
 //	-problem cgo     a goroutine making tiny cgo calls: cgo_call_rate,
 //	                 lead cause cgo_calls, naming the call site
 //
+// Their fixes, to compare against them (diagctl compare):
+//
+//	-problem calls     the loops' goroutines and work with a function call
+//	                   per iteration (main.crunchRowsCalls): a running one
+//	                   yields at a call, without a signal (a descheduled
+//	                   thread still gets the signal first, so under CPU
+//	                   contention its async_preempt share is the loops')
+//	-problem cgobatch  the same C work in batches of -batch iterations per
+//	                   cgo call: far fewer calls, little crossing
+//
 // Problems the environment brings, with -problem none:
 //
 //	a CPU quota      move the process into a cgroup with 0.5 CPU
@@ -43,21 +53,26 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", time.Minute, "how long to run")
-	problem := flag.String("problem", "none", "none, loops or cgo: the problem started at -onset")
+	problem := flag.String("problem", "none", "none, loops, calls, cgo or cgobatch: the problem (or its fix) started at -onset")
 	onset := flag.Duration("onset", 8*time.Second, "when the problem starts")
 	workers := flag.Int("workers", 2, "workers, each busy -busy of the time")
 	busy := flag.Float64("busy", 0.6, "share of each 10 ms a worker spends hashing (1: always, yielding every millisecond instead of sleeping)")
-	loops := flag.Int("loops", 8, "call-free loops started by -problem loops")
+	loops := flag.Int("loops", 8, "goroutines started by -problem loops (call-free loops) or calls (a call per iteration)")
+	batch := flag.Int("batch", 1024, "C iterations per cgo call of -problem cgobatch")
 	flag.Parse()
 	switch *problem {
-	case "none", "loops":
-	case "cgo":
+	case "none", "loops", "calls":
+	case "cgo", "cgobatch":
 		if !haveCgo {
-			fmt.Fprintln(os.Stderr, "service: -problem cgo: built without cgo (CGO_ENABLED=0 or no C compiler)")
+			fmt.Fprintf(os.Stderr, "service: -problem %s: built without cgo (CGO_ENABLED=0 or no C compiler)\n", *problem)
 			os.Exit(2)
 		}
 	default:
-		fmt.Fprintf(os.Stderr, "service: -problem %q: want none, loops or cgo\n", *problem)
+		fmt.Fprintf(os.Stderr, "service: -problem %q: want none, loops, calls, cgo or cgobatch\n", *problem)
+		os.Exit(2)
+	}
+	if *batch < 1 {
+		fmt.Fprintln(os.Stderr, "service: -batch: want 1 or more")
 		os.Exit(2)
 	}
 	if *busy <= 0 || *busy > 1 {
@@ -86,8 +101,16 @@ func main() {
 				wg.Go(func() { sink.Add(crunchRows(&stopLoops)) })
 			}
 			wg.Go(func() { <-ctx.Done(); stopLoops.Store(true) })
+		case "calls":
+			var stopLoops atomic.Bool
+			for range *loops {
+				wg.Go(func() { sink.Add(crunchRowsCalls(&stopLoops)) })
+			}
+			wg.Go(func() { <-ctx.Done(); stopLoops.Store(true) })
 		case "cgo":
 			wg.Go(func() { tinyCgoCalls(ctx) })
+		case "cgobatch":
+			wg.Go(func() { batchedCgoCalls(ctx, *batch) })
 		}
 	}
 	<-ctx.Done()
@@ -134,3 +157,31 @@ func crunchRows(stop *atomic.Bool) uint64 {
 	}
 	return x
 }
+
+// crunchRowsCalls is crunchRows fixed: the same loop and arithmetic, with a
+// function call per iteration. crunchStep is not inlined and, calling
+// another function, is no leaf, so it starts with a stack check: the point
+// where a goroutine the scheduler wants to preempt yields cooperatively,
+// without a signal. The scheduler still asks every 10 ms, and still sends
+// the signal: when the kernel has descheduled the thread, the signal is
+// delivered before the goroutine reaches its next call, and preempts it
+// asynchronously as it would the call-free loop.
+//
+//go:noinline
+func crunchRowsCalls(stop *atomic.Bool) uint64 {
+	x := uint64(1)
+	for !stop.Load() {
+		for i := range 1 << 20 {
+			x = crunchStep(x, uint64(i))
+		}
+	}
+	return x
+}
+
+// crunchStep is one iteration of crunchRowsCalls.
+//
+//go:noinline
+func crunchStep(x, i uint64) uint64 { return crunchMul(x) + i }
+
+//go:noinline
+func crunchMul(x uint64) uint64 { return x * 6364136223846793005 }

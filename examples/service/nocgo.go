@@ -7,3 +7,5 @@ import "context"
 const haveCgo = false
 
 func tinyCgoCalls(context.Context) {}
+
+func batchedCgoCalls(context.Context, int) {}

@@ -7,7 +7,8 @@
 //   - CgoBurn: workers that split their time between C and Go in a known
 //     proportion (the cgo_c bucket against go), measured by the workers.
 //   - CgoTiny: a flood of cgo calls to a C function that does almost nothing
-//     (the cgo_crossing bucket).
+//     (the cgo_crossing bucket); CgoBatched is the same C work in batches,
+//     one cgo call per batch (the usual fix).
 //   - CThread: a thread created by C, not by Go, burning CPU (the
 //     external_thread bucket).
 //   - Callback: Go calling C calling back into Go code that does the real

@@ -12,6 +12,10 @@ uint64_t wl_burn(int64_t ns);
 // of the cgo call itself.
 uint64_t wl_tiny(uint64_t x);
 
+// wl_tiny_batch does wl_tiny's work n times over, in one call: the batched
+// counterpart of n calls of wl_tiny.
+uint64_t wl_tiny_batch(uint64_t x, int n);
+
 // wl_cthread is a thread created with pthread_create, not by Go.
 typedef struct wl_cthread wl_cthread;
 

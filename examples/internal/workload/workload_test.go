@@ -69,6 +69,11 @@ func TestCgoTiny(t *testing.T) {
 	runBriefly(t, 100*time.Millisecond, CgoTiny)
 }
 
+func TestCgoBatched(t *testing.T) {
+	runBriefly(t, 100*time.Millisecond, func(ctx context.Context) { CgoBatched(ctx, 1024) })
+	runBriefly(t, 100*time.Millisecond, func(ctx context.Context) { CgoBatched(ctx, 0) })
+}
+
 func TestCThread(t *testing.T) {
 	started, finished := cThreadCounts()
 	runBriefly(t, 100*time.Millisecond, CThread)
