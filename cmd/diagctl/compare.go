@@ -254,6 +254,10 @@ func selectWindows(sides *[2]*loadedSide, ranges [2]*compare.Range) error {
 			return err
 		}
 	}
+	if sides[0].live && sides[1].live && sides[0].host != "" && sides[0].host == sides[1].host && sides[0].Input != sides[1].Input {
+		sides[1].Notes = append(sides[1].Notes, "both sides run on "+sides[0].host+": they compete for its CPUs, and over a short span "+
+			"the kernel's split between them shows in the run-queue wait and async preemption; compare over minutes, or on separate hosts")
+	}
 	if sides[0].live && sides[1].live && sides[0].agent != sides[1].agent {
 		for _, s := range sides {
 			if s.agent {

@@ -60,6 +60,9 @@ func TestCompareTwoLiveAgents(t *testing.T) {
 		if !canaryCallSite(doc) {
 			t.Errorf("no appeared call site workload.CgoTiny → wl_tiny in %+v", doc.CgoCallSites)
 		}
+		if !strings.Contains(strings.Join(doc.After.Notes, "\n"), "both sides run on 127.0.0.1") {
+			t.Errorf("notes %q do not say the two sides share a host", doc.After.Notes)
+		}
 		// The other way round, the cgo calls are gone: better.
 		res = runDiagctl(t, nil, "compare", "-o", "json", canary.addr, base.addr)
 		if v := verdicts(decode(t, res)); res.code != exitOK || v[compare.FigCgoCallsPerSec] != compare.VerdictBetter {

@@ -33,8 +33,10 @@ const dashboardSchema = "diagkit.dashboard/v1"
 // loadedSide is one side as read.
 type loadedSide struct {
 	compare.Side
-	// agent is set for a live agent's history, live for any live target.
+	// agent is set for a live agent's history, live for any live target;
+	// host is a live target's host name or address.
 	agent, live bool
+	host        string
 	// first and last bound the history as read, for cutting two agents'
 	// histories to a common span.
 	first, last time.Time
@@ -201,7 +203,7 @@ func loadLive(ctx context.Context, c *client, target string, opts *compareOption
 	if err != nil {
 		return nil, &codedError{exitError, err}
 	}
-	s := &loadedSide{Side: compare.Side{Input: redactURLs(target)}, live: true}
+	s := &loadedSide{Side: compare.Side{Input: redactURLs(target)}, live: true, host: base.Hostname()}
 	if !opts.live.fresh {
 		u := endpoint(base, pathHistory)
 		resp, body, err := c.get(ctx, base, pathHistory, nil, opts.live.timeout, maxHistoryBytes)
