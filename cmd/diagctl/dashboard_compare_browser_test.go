@@ -36,6 +36,7 @@ type cmpWindow struct {
 	d          time.Duration
 	source     string
 	samples    int64
+	cpu        *float64 // CPU seconds; nil: samples/100
 	buckets    map[analysis.Bucket]int64
 	p50, p99   float64 // 0: no scheduling latency
 	cgoRate    *float64
@@ -49,8 +50,12 @@ type cmpWindow struct {
 }
 
 func (c cmpWindow) report(seq int) api.WindowReport {
+	cpu := float64(c.samples) / 100
+	if c.cpu != nil {
+		cpu = *c.cpu
+	}
 	w := api.WindowReport{
-		Report: analysis.Report{Schema: analysis.Schema, Samples: c.samples, CPUSeconds: float64(c.samples) / 100,
+		Report: analysis.Report{Schema: analysis.Schema, Samples: c.samples, CPUSeconds: cpu,
 			Buckets: map[analysis.Bucket]analysis.BucketStat{}, TopPreempted: c.preempted, TopCgoCalls: c.cgo},
 		WindowSchema: api.WindowSchema, Seq: uint64(seq), Start: c.start, End: c.start.Add(c.d), Source: c.source,
 		Context: api.Context{GoVersion: c.goVersion, GOMAXPROCS: c.gomaxprocs, NumCPU: 8,
@@ -100,14 +105,26 @@ func fp(v float64) *float64 { return &v }
 // compareHistory is a fixed history for the Compare panel:
 //
 //   - #1–#6 (before) and #8–#13 (after), 10 s periodic windows, and #7, an
-//     http scrape with no samples inside #2: shares varying, preempt_sched
-//     constant 0 on both sides, cgo_crossing constant but different,
-//     cgo calls/s in one before window only, throttling after only,
-//     run-queue wait nowhere; GOMAXPROCS and Go version change; functions
-//     that vanish, appear, grow and stay the same, two of them tied for the
-//     fifth place with names that sort differently by UTF-16 and by UTF-8;
+//     http scrape inside #2 (its own function, main.scraped, and latency):
+//     shares varying, preempt_sched constant 0 on both sides, cgo_crossing
+//     constant but different (compared on sample counts), cgo calls/s in
+//     one before window only, throttling after only, run-queue wait
+//     nowhere; GOMAXPROCS and Go version change; functions that vanish
+//     (constant before: on sample counts too), appear, grow and stay the
+//     same, two of them tied for the fifth place with names that sort
+//     differently by UTF-16 and by UTF-8;
 //   - #14 and #15, two large single windows, and #16, the same as #15;
-//   - #17–#76, random windows for random ranges.
+//   - #17–#76, random windows for random ranges;
+//   - #77–#79 (before) and #80–#83 (after): async preemption 0 of 200
+//     samples in every before window, 1 of 200 in every after one, main.k
+//     2 of 200, then 3 of 200, cgo calls/s constant and different (no
+//     sample counts), sched latency p99 the same throughout; #83 has
+//     samples but no CPU time, so no shares, and functions (main.ghost) that
+//     must not count; #85, an http scrape inside #80, and #84, one that
+//     ends after the newest periodic window: relative ranges count back
+//     from #97's end, as diagctl compare does;
+//   - #86–#91 and #92–#97, periodic windows 3 s apart, overlapping: the
+//     ranges of each are the same span, and their windows pair in time.
 func compareHistory() api.History {
 	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	at := func(i int) time.Time { return base.Add(time.Duration(i) * 10 * time.Second) }
@@ -132,8 +149,10 @@ func compareHistory() api.History {
 		}
 		ws = append(ws, w)
 	}
-	ws = append(ws, cmpWindow{start: at(1).Add(2 * time.Second), d: 5 * time.Second, source: "http", samples: 0, gomaxprocs: 8,
-		goVersion: "go1.26.1", p50: 0.0002, p99: 0.0025})
+	ws = append(ws, cmpWindow{start: at(1).Add(2 * time.Second), d: 5 * time.Second, source: "http", samples: 100, gomaxprocs: 8,
+		goVersion: "go1.26.1", p50: 0.0009, p99: 0.009, cgoRate: fp(9000),
+		buckets:   map[analysis.Bucket]int64{analysis.BucketAsyncPreempt: 60, analysis.BucketCgoCrossing: 9},
+		preempted: []analysis.FuncStat{fn("main.scraped", 55, 100), fn("main.hot", 5, 100)}})
 	for i := range 6 {
 		ws = append(ws, cmpWindow{start: at(7 + i), d: 10 * time.Second, source: "periodic", samples: n, gomaxprocs: 4, goVersion: "go1.26.2",
 			buckets: map[analysis.Bucket]int64{analysis.BucketAsyncPreempt: asyncA[i], analysis.BucketCgoC: cgoC[5-i],
@@ -191,6 +210,52 @@ func compareHistory() api.History {
 			}
 		}
 		ws = append(ws, w)
+	}
+
+	constant := func(i int, async, k int64, rate float64) cmpWindow {
+		return cmpWindow{start: at(76 + i), d: 10 * time.Second, source: "periodic", samples: n, gomaxprocs: 8, goVersion: "go1.26.2",
+			buckets: map[analysis.Bucket]int64{analysis.BucketAsyncPreempt: async, analysis.BucketCgoC: 20},
+			p50:     0.0001 * float64(1+i%2), p99: 0.002, cgoRate: fp(rate),
+			preempted: []analysis.FuncStat{fn("main.k", k, n)},
+			cgo:       []analysis.FuncStat{cgoFn("main.call", "step", 20, n)}}
+	}
+	for i := range 3 {
+		ws = append(ws, constant(i, 0, 2, 1000))
+	}
+	for i := range 3 {
+		ws = append(ws, constant(3+i, 1, 3, 1200))
+	}
+	noCPU := constant(6, 70, 50, 1200)
+	noCPU.cpu = fp(0)
+	noCPU.preempted = append(noCPU.preempted, fn("main.ghost", 20, n))
+	ws = append(ws, noCPU)
+	ws = append(ws, cmpWindow{start: at(86).Add(5 * time.Second), d: 30 * time.Second, source: "http", samples: 3000, gomaxprocs: 8,
+		goVersion: "go1.26.2", p50: 0.0005, p99: 0.002, cgoRate: fp(1200),
+		buckets:   map[analysis.Bucket]int64{analysis.BucketAsyncPreempt: 900},
+		preempted: []analysis.FuncStat{fn("main.scraped", 800, 3000), fn("main.k", 100, 3000)}})
+	ws = append(ws, cmpWindow{start: at(79).Add(2 * time.Second), d: 5 * time.Second, source: "http", samples: 150, gomaxprocs: 8,
+		goVersion: "go1.26.2", p50: 0.0001, p99: 0.002, cgoRate: fp(1200),
+		buckets:   map[analysis.Bucket]int64{analysis.BucketAsyncPreempt: 100, analysis.BucketCgoC: 10},
+		preempted: []analysis.FuncStat{fn("main.scraped", 90, 150), fn("main.k", 6, 150)}})
+
+	// Staggered windows: A₀–A₅ at at(83+i), B₀–B₅ 3 s later, so that
+	// A₀–A₅ and B₀–B₅ overlap, for same-span sides whose windows pair
+	// up in time, and pairs that are not a window with itself.
+	stagger := func(i int, start time.Time, async, cgoC, k int64, p99 float64) cmpWindow {
+		const total = 300
+		return cmpWindow{start: start, d: 10 * time.Second, source: "periodic", samples: total, gomaxprocs: 8, goVersion: "go1.26.2",
+			buckets: map[analysis.Bucket]int64{analysis.BucketAsyncPreempt: async, analysis.BucketCgoC: cgoC,
+				analysis.BucketExternalThread: int64(i % 2)},
+			p50: 0.0001 * float64(1+i%3), p99: p99, cgoRate: fp(1000 + 37*float64(i)),
+			preempted: []analysis.FuncStat{fn("main.p", k, total), fn("main.q", 3+int64(i%2), total)},
+			cgo:       []analysis.FuncStat{cgoFn("main.call", "step", cgoC, total)}}
+	}
+	asyncS := []int64{30, 42, 35, 51, 38, 45}
+	for i := range 6 {
+		ws = append(ws, stagger(i, at(83+i), asyncS[i], 20+int64(3*i), asyncS[i]-10, 0.002+0.0002*float64(i)))
+	}
+	for i := range 6 {
+		ws = append(ws, stagger(i+1, at(83+i).Add(3*time.Second), asyncS[i]+5+int64(i%3), 22+int64(3*i), asyncS[i]-7, 0.0021+0.0002*float64(i)))
 	}
 	h := api.History{WindowSchema: api.WindowSchema}
 	for i, w := range ws {
@@ -329,31 +394,66 @@ func (c *compareChecker) doc(name string, js, gov *compare.Document) {
 	c.funcs(name+": cgo call sites", js.CgoCallSites, gov.CgoCallSites)
 }
 
+// loadHistoryAsCompareDoes reads the history as diagctl compare reads a
+// history given as a side (loadFile, then addWindows): its periodic
+// windows, the agent's http ones left out.
+func loadHistoryAsCompareDoes(t *testing.T, raw []byte) *loadedSide {
+	t.Helper()
+	s := &loadedSide{}
+	if err := loadFile(s, "history.json", raw); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // goCompare is what diagctl compare makes of the history with these
-// ranges: the document, the windows of each side and the command line the
-// page should show (nil, nil… and an error when a range is bad or holds no
-// window).
-func goCompare(reps []compare.Replicate, before, after, target string) (*compare.Document, [2][]compare.Replicate, string, error) {
-	var sides [2][]compare.Replicate
-	ref := compare.Newest(reps)
+// ranges, the same history on both sides, as its runCompare does: the
+// document, the windows of each side and the command line the page should
+// show (nil, nil… and an error when a range is bad or holds no window).
+func goCompare(hist *loadedSide, before, after, target string) (*compare.Document, [2][]compare.Replicate, string, error) {
+	var ranges [2]*compare.Range
 	for i, s := range []string{before, after} {
 		r, err := compare.ParseRange(s)
 		if err != nil {
-			return nil, sides, "", err
+			return nil, [2][]compare.Replicate{}, "", err
 		}
-		if sides[i], err = r.Select(reps, ref); err != nil {
-			return nil, sides, "", err
-		}
+		ranges[i] = &r
 	}
-	if len(sides[0]) == 0 || len(sides[1]) == 0 {
-		return nil, sides, "", fmt.Errorf("a range holds no window")
+	var loaded [2]*loadedSide
+	for i := range loaded {
+		cp := *hist
+		cp.Replicates = slices.Clone(hist.Replicates)
+		cp.Notes = slices.Clone(hist.Notes)
+		loaded[i] = &cp
 	}
-	doc := compare.Compare(compare.Side{Replicates: sides[0]}, compare.Side{Replicates: sides[1]}, compare.Options{})
+	if err := selectWindows(&loaded, ranges); err != nil {
+		return nil, [2][]compare.Replicate{}, "", err
+	}
+	sides := [2][]compare.Replicate{loaded[0].Replicates, loaded[1].Replicates}
+	doc := compare.Compare(loaded[0].Side, loaded[1].Side, compare.Options{Top: compare.DefaultTop})
 	span := func(s compare.SideSummary) string {
 		return s.Start.Format(time.RFC3339Nano) + ".." + s.End.Format(time.RFC3339Nano)
 	}
 	cmd := "diagctl compare --before-range " + span(doc.Before) + " --after-range " + span(doc.After) + " " + target + " " + target
 	return doc, sides, cmd, nil
+}
+
+func figureOf(d *compare.Document, name string) compare.Result {
+	for _, r := range d.Figures {
+		if r.Figure == name {
+			return r
+		}
+	}
+	return compare.Result{}
+}
+
+func funcOf(fs []compare.FuncResult, function string) *compare.FuncResult {
+	for i := range fs {
+		if fs[i].Function == function {
+			return &fs[i]
+		}
+	}
+	return nil
 }
 
 func labels(reps []compare.Replicate) (out []string) {
@@ -364,9 +464,10 @@ func labels(reps []compare.Replicate) (out []string) {
 }
 
 // checkCase compares what the page shows for two ranges with Go's.
-func (c *compareChecker) checkCase(name string, got jsComparison, reps []compare.Replicate, before, after, target string) *compare.Document {
+func (c *compareChecker) checkCase(name string, got jsComparison, hist *loadedSide, before, after, target string) *compare.Document {
 	c.t.Helper()
-	gov, sides, cmd, err := goCompare(reps, before, after, target)
+	reps := hist.Replicates
+	gov, sides, cmd, err := goCompare(hist, before, after, target)
 	if err != nil {
 		if got.Doc != nil || got.Error == "" {
 			c.t.Errorf("%s: Go: %v; the page: error %q, a document %v", name, err, got.Error, got.Doc != nil)
@@ -489,14 +590,17 @@ func checkPanel(t *testing.T, name string, v compareView, doc *compare.Document,
 func rfc(t time.Time) string { return t.Format(time.RFC3339Nano) }
 
 // TestDashboardCompareInChromium checks the Compare panel against
-// compare.Compare: a snapshot of a fixed history, two ranges selected
+// diagctl compare: a snapshot of a fixed history, two ranges selected
 // through the page (its diagkitDashboard.compare, which is what its
 // Compare button runs, a drag across a chart, and the range inputs with
 // Enter), and every figure's and function's difference, interval,
-// p-values and verdict equal to Go's within relTol; one window a side,
-// constant series, figures missing on a side or both, bad and empty
-// ranges and random ranges included. The screenshot is
-// $DIAGKIT_ARTIFACTS/dashboard-compare.png.
+// p-values and verdict equal within relTol to what compare.Compare makes
+// of the sides diagctl compare reads (loadFile, selectWindows: the
+// periodic windows, http ones left out); one window a side, constant
+// series (on sample counts), windows without CPU time, figures missing on
+// a side or both, same-span sides paired in time, bad and empty ranges
+// and random ranges included. Live, the command the page prints is run
+// against the agent. The screenshot is $DIAGKIT_ARTIFACTS/dashboard-compare.png.
 func TestDashboardCompareInChromium(t *testing.T) {
 	chromium := chromiumPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -513,15 +617,16 @@ func TestDashboardCompareInChromium(t *testing.T) {
 	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Go compares the windows the page reads: the history through JSON.
+	// Go compares the windows the page reads, as diagctl compare reads
+	// them: the history through JSON, its periodic windows.
 	raw, _ := json.Marshal(hist)
 	var seen api.History
 	if err := json.Unmarshal(raw, &seen); err != nil {
 		t.Fatal(err)
 	}
-	var reps []compare.Replicate
-	for i := range seen.Windows {
-		reps = append(reps, compare.FromWindow(&seen.Windows[i]))
+	periodic := loadHistoryAsCompareDoes(t, raw)
+	if n, http := len(periodic.Replicates), len(seen.Windows)-len(periodic.Replicates); http != 3 {
+		t.Fatalf("diagctl compare reads %d windows of %d, want all but the 3 http ones", n, len(seen.Windows))
 	}
 	w := seen.Windows
 	span := func(i, j int) string { return rfc(w[i-1].Start) + ".." + rfc(w[j-1].End) } // windows #i–#j
@@ -547,17 +652,23 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		{"relative ranges", "12m..5m", "5m.."},
 		{"relative and absolute", rfc(w[0].Start) + "..11m30s", "90.5s..now"},
 		{"no window after", span(1, 6), rfc(w[0].Start.Add(time.Second)) + ".." + rfc(w[0].End)},
+		{"only an http window", span(85, 85), span(80, 82)},
+		{"constant sides", span(77, 79), span(80, 83)},
+		{"relative, the newest window http", "63s..3s", "60s.."},
+		{"paired", span(86, 91), span(92, 97)},
+		{"around an http window", span(78, 78), rfc(w[83].Start) + ".." + rfc(w[83].End)},
 		{"bad range", "yesterday..", span(8, 13)},
 		{"backwards", rfc(w[5].End) + ".." + rfc(w[0].Start), span(8, 13)},
 	}
 	r := rand.New(rand.NewPCG(3, 5))
+	const lastRandom = 76 // #17–#76
 	for i := range 40 {
 		a, b := 17+r.IntN(55), 17+r.IntN(55)
 		n, m := r.IntN(8), r.IntN(8)
 		if i%4 == 0 {
 			n = 0
 		}
-		cases = append(cases, tcase{fmt.Sprintf("random %d", i), span(a, min(a+n, len(w))), span(b, min(b+m, len(w)))})
+		cases = append(cases, tcase{fmt.Sprintf("random %d", i), span(a, min(a+n, lastRandom)), span(b, min(b+m, lastRandom))})
 	}
 	docs := map[string]*compare.Document{}
 	for _, tc := range cases {
@@ -565,7 +676,7 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		if got.Before != tc.before || got.After != tc.after {
 			t.Errorf("%s: the page compares %q with %q", tc.name, got.Before, got.After)
 		}
-		docs[tc.name] = c.checkCase(tc.name, got, reps, tc.before, tc.after, target)
+		docs[tc.name] = c.checkCase(tc.name, got, periodic, tc.before, tc.after, target)
 	}
 
 	// What the cases are for did happen.
@@ -576,7 +687,7 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		verdicts[r.Figure], notes[r.Figure] = r.Verdict, r.Note
 	}
 	for fig, want := range map[string]string{compare.FigAsyncPreempt: compare.VerdictWorse, compare.FigPreemptSched: compare.VerdictNoChange,
-		compare.FigCgoCrossing: compare.VerdictWorse, compare.FigCgoCallsPerSec: compare.VerdictUntested,
+		compare.FigCgoCrossing: compare.VerdictNoChange, compare.FigCgoCallsPerSec: compare.VerdictUntested,
 		compare.FigThrottledShare: compare.VerdictUntested, compare.FigRunQueueWaitRate: compare.VerdictUntested} {
 		if verdicts[fig] != want {
 			t.Errorf("welch: %s is %q (%s), want %q", fig, verdicts[fig], notes[fig], want)
@@ -586,8 +697,43 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		welch.Figures[0].Test != compare.TestWelch || welch.Design != compare.DesignSequential || len(welch.Notes) != 3 {
 		t.Errorf("welch: notes %q, design %s, document notes %q", notes, welch.Design, welch.Notes)
 	}
+	const noSpread = "no spread within either side: compared on sample counts, approximate"
+	if r := figureOf(welch, compare.FigCgoCrossing); r.Test != compare.TestNewcombe || !r.Approximate || r.Note != noSpread {
+		t.Errorf("welch: cgo_crossing, constant on each side, is tested by %q (%s)", r.Test, r.Note)
+	}
+	if welch.Before.Windows != 6 || welch.Figures[0].NBefore != 6 || funcOf(welch.Interrupted, "main.scraped") != nil {
+		t.Errorf("welch: the before side has %d windows (%d with shares), main.scraped %+v: the http window #7 counted",
+			welch.Before.Windows, welch.Figures[0].NBefore, funcOf(welch.Interrupted, "main.scraped"))
+	}
 	if d := docs["one window a side"]; d == nil || d.Figures[0].Test != compare.TestNewcombe || d.Figures[0].Verdict != compare.VerdictWorse {
 		t.Errorf("one window a side: %+v", d)
+	}
+	if d := docs["constant sides"]; d == nil {
+		t.Error("constant sides: not compared")
+	} else {
+		async, rate := figureOf(d, compare.FigAsyncPreempt), figureOf(d, compare.FigCgoCallsPerSec)
+		k := funcOf(d.Interrupted, "main.k")
+		if d.After.Windows != 4 || async.NAfter != 3 || async.Test != compare.TestNewcombe || async.Note != noSpread ||
+			async.Verdict != compare.VerdictNoChange || rate.Test != compare.TestWelch || figureOf(d, compare.FigSchedLatencyP99).Verdict != compare.VerdictNoChange {
+			t.Errorf("constant sides: %d windows after; async_preempt %+v; cgo calls/s %+v", d.After.Windows, async, rate)
+		}
+		if k == nil || k.Test != compare.TestNewcombe || k.Note != noSpread || k.NAfter != 3 || len(d.Interrupted) != 1 {
+			t.Errorf("constant sides: interrupted %+v: want main.k alone, on sample counts over the 3 after windows with CPU time", d.Interrupted)
+		}
+	}
+	// #86–#91 and #92–#97 as ranges hold #86–#91 and #92–#95, then
+	// #87–#97: A₀ pairs with B₀, every other window with itself.
+	for _, name := range []string{"paired", "relative, the newest window http"} {
+		d := docs[name]
+		if d == nil {
+			t.Errorf("%s: not compared", name)
+			continue
+		}
+		async := figureOf(d, compare.FigAsyncPreempt)
+		if d.Before.Windows != 11 || d.After.Windows != 11 || d.Design != compare.DesignSameSpan || d.Paired != 10 ||
+			async.Test != compare.TestPaired || async.Pairs != 10 || async.DF != 9 || figureOf(d, compare.FigCgoCallsPerSec).Test != compare.TestPaired {
+			t.Errorf("%s: %d and %d windows, %s, %d paired; async_preempt %+v", name, d.Before.Windows, d.After.Windows, d.Design, d.Paired, async)
+		}
 	}
 	if d := docs["same span"]; d == nil || d.Design != compare.DesignSameSpan {
 		t.Errorf("same span: %+v", d)
@@ -643,8 +789,9 @@ func TestDashboardCompareInChromium(t *testing.T) {
 	drag(8, 13)
 	waitCompare(t, tb, "ready")
 	v = compareViewOf(t, tb)
-	// The drag over #1–#6 takes in #7, the scrape inside #2, as the range
-	// does.
+	// The drag over #1–#6 takes in #7, the scrape inside #2, and the range
+	// holds it, but neither compares it: the panel, as diagctl compare,
+	// compares the periodic windows.
 	if v.Before != span(1, 6) || v.After != span(8, 13) {
 		t.Errorf("after the drags the ranges are %q and %q, want %q and %q", v.Before, v.After, span(1, 6), span(8, 13))
 	}
@@ -652,7 +799,7 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		t.Errorf("a drag selected a window: %q, was %q", v.WinTitle, before0)
 	}
 	got = pageJSON(t, tb, "window.diagkitDashboard.comparison()")
-	if doc := c.checkCase("dragged", got, reps, span(1, 6), span(8, 13), target); doc != nil {
+	if doc := c.checkCase("dragged", got, periodic, span(1, 6), span(8, 13), target); doc != nil {
 		checkPanel(t, "dragged", v, doc, got.Command)
 	}
 	screenshot(t, tb, filepath.Join(artifactDir(t), "dashboard-compare.png"))
@@ -678,7 +825,7 @@ func TestDashboardCompareInChromium(t *testing.T) {
 	}
 	waitCompareRanges(t, tb, "14m..11m", "9m..6m")
 	got = pageJSON(t, tb, "window.diagkitDashboard.comparison()")
-	c.checkCase("typed", got, reps, "14m..11m", "9m..6m", target)
+	c.checkCase("typed", got, periodic, "14m..11m", "9m..6m", target)
 
 	t.Logf("%d cases, %d numbers compared, %d equal to the bit; largest relative difference %.3g (%s); largest absolute difference of a p-value %.3g",
 		len(cases)+2, c.numbers, c.exact, c.maxRel, c.maxRelAt, c.maxAbs)
@@ -708,7 +855,24 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		waitReady(t, tb, len(w))
 		got := pageCompare(t, tb, span(1, 6), span(8, 13))
 		c := &compareChecker{t: t}
-		c.checkCase("live", got, reps, span(1, 6), span(8, 13), srv.URL+prefix)
+		c.checkCase("live", got, periodic, span(1, 6), span(8, 13), srv.URL+prefix)
+		// The command the page prints, run against the agent, says the same.
+		args := strings.Fields(got.Command)
+		if len(args) != 8 || args[0] != "diagctl" {
+			t.Fatalf("the command %q", got.Command)
+		}
+		res := runDiagctl(t, nil, append(args[1:], "-o", "json")...)
+		if res.code != 0 {
+			t.Fatalf("%s: exit %d: %s", got.Command, res.code, res.stderr)
+		}
+		var cli compare.Document
+		if err := json.Unmarshal([]byte(res.stdout), &cli); err != nil {
+			t.Fatalf("%s: %v", got.Command, err)
+		}
+		c.doc("live: "+got.Command, got.Doc, &cli)
+		if cli.Before.Windows != 6 || cli.Before.Source != "agent history" {
+			t.Errorf("%s: before is %d windows of %s", got.Command, cli.Before.Windows, cli.Before.Source)
+		}
 		for _, p := range checkClean(t, "live", tb) {
 			if !strings.HasPrefix(p, srv.URL) {
 				t.Errorf("request to %s", p)

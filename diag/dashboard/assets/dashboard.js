@@ -1290,6 +1290,9 @@
 
   // compare.Methods, for the tests a comparison used.
   var METHODS = {
+    paired_t: 'paired t-test on the differences of windows paired in time (the sides sampled over the same span): ' +
+      'a change of load that hits both sides cancels, and one they share unequally widens the interval; ' +
+      'assumes the pairs are independent (a drift across the pairs breaks it)',
     welch_t: 'Welch\'s t-test on per-window values: each window is one observation; ' +
       'assumes the windows are independent and their mean roughly normal (a drift within a side breaks it)',
     newcombe_score: 'Newcombe\'s hybrid score interval on sample counts, pooled z-test p-value: ' +
@@ -1562,6 +1565,16 @@
     return { diff: d, low: d - q * se, high: d + q * se, p: clampP(p), df: df };
   }
 
+  // pairedT tests the mean of the differences d (2 or more) of paired
+  // windows: a one-sample t-test with n − 1 degrees of freedom.
+  function pairedT(d) {
+    var mv = meanVar(d), m = mv[0], v = mv[1], n = d.length;
+    if (v <= 0) return { diff: m, low: m, high: m, p: m !== 0 ? 0 : 1, df: 0 };
+    var se = Math.sqrt(v / n);
+    var q = tQuantile(UPPER, n - 1);
+    return { diff: m, low: m - q * se, high: m + q * se, p: clampP(2 * tSurvival(Math.abs(m) / se, n - 1)), df: n - 1 };
+  }
+
   function wilson(x, n) {
     var z = normalQuantile(UPPER), p = x / n, z2 = z * z;
     var centre = p + z2 / (2 * n);
@@ -1611,7 +1624,7 @@
       goVersion: fstr(c.go_version), gomaxprocs: fnum(c.gomaxprocs), limit: isNum(c.cgroup_cpu_limit) ? c.cgroup_cpu_limit : null };
     FIGURES.forEach(function (f) {
       if (f.buckets) {
-        if (!(rep.samples > 0 && rep.cpu > 0)) return;
+        if (!hasShares(rep)) return;
         var v = 0, n = 0;
         f.buckets.forEach(function (k) {
           var st = Object.prototype.hasOwnProperty.call(bk, k) && bk[k] ? bk[k] : {};
@@ -1630,7 +1643,10 @@
 
   // -- the comparison (compare.go) --
 
-  function series() { return { values: [], counts: [], totals: [] }; }
+  // series is one figure's values over the windows that have it, their
+  // sample counts when it is a share, and the replicate each value comes
+  // from (at).
+  function series() { return { values: [], counts: [], totals: [], at: [] }; }
   function pooled(s) {
     if (!s.counts.length || s.counts.length !== s.values.length) return null;
     var x = 0, n = 0;
@@ -1639,9 +1655,10 @@
   }
   function seriesOf(reps, name) {
     var s = series();
-    reps.forEach(function (r) {
+    reps.forEach(function (r, i) {
       if (!r.values.has(name)) return;
       s.values.push(r.values.get(name));
+      s.at.push(i);
       if (r.counts.has(name)) { s.counts.push(r.counts.get(name)); s.totals.push(r.samples); }
     });
     return s;
@@ -1652,13 +1669,45 @@
   function result(name, label, unit, worse) {
     var r = { figure: name, label: label, unit: unit, before: null, after: null, n_before: 0, n_after: 0,
       difference: null, ci_low: null, ci_high: null, relative: null, p: null, p_adjusted: null,
-      test: '', df: 0, approximate: false, verdict: '', note: '' };
+      test: '', df: 0, pairs: 0, approximate: false, verdict: '', note: '' };
     Object.defineProperty(r, 'worse', { value: worse });
     return r;
   }
 
-  // test fills r from the two series (compare.test).
-  function test(r, b, a) {
+  // pairInTime pairs the windows of two sides sampled over the same span
+  // (compare.pairInTime): each before window with the after window that
+  // overlaps it most, by at least half the shorter one, one to one; null
+  // unless the pairs hold at least 80 % of each side's windows (and two or
+  // more).
+  function pairInTime(before, after) {
+    var pairs = [], used = after.map(function () { return false; });
+    before.forEach(function (b, i) {
+      var best = -1, bestOverlap = 0n;
+      after.forEach(function (a, j) {
+        if (used[j]) return;
+        var overlap = (b.e < a.e ? b.e : a.e) - (b.s > a.s ? b.s : a.s);
+        var shorter = b.e - b.s < a.e - a.s ? b.e - b.s : a.e - a.s;
+        if (overlap > bestOverlap && overlap * 2n >= shorter) { best = j; bestOverlap = overlap; }
+      });
+      if (best >= 0) { used[best] = true; pairs.push([i, best]); }
+    });
+    if (pairs.length < 2 || pairs.length * 5 < before.length * 4 || pairs.length * 5 < after.length * 4) return null;
+    return pairs;
+  }
+
+  // paired returns the differences after − before of the pairs where both
+  // windows have a value (compare.paired).
+  function paired(b, a, pairs) {
+    var bv = new Map(), av = new Map(), d = [];
+    b.at.forEach(function (at, i) { bv.set(at, b.values[i]); });
+    a.at.forEach(function (at, i) { av.set(at, a.values[i]); });
+    pairs.forEach(function (p) { if (bv.has(p[0]) && av.has(p[1])) d.push(av.get(p[1]) - bv.get(p[0])); });
+    return d;
+  }
+
+  // test fills r from the two series (compare.test); pairs, when not null,
+  // pair their windows in time.
+  function test(r, b, a, pairs) {
     r.n_before = b.values.length;
     r.n_after = a.values.length;
     if (r.n_before > 0) r.before = average(b.values);
@@ -1674,12 +1723,28 @@
       r.note = 'the same in every window on both sides';
       return;
     }
-    var e, pb = pooled(b), pa;
-    if (r.n_before >= 2 && r.n_after >= 2) {
+    var e, d, pb = pooled(b), pa = pooled(a);
+    if (r.n_before >= 2 && r.n_after >= 2 && allEqual(b.values) && allEqual(a.values) && pb && pa) {
+      // Each side constant, but not alike: Welch would call that certain
+      // (no spread, p 0), though a share quantized by few samples a window
+      // can be constant by chance. The sample counts say how sure to be.
+      e = newcombe(pb[0], pb[1], pa[0], pa[1]);
+      r.test = 'newcombe_score';
+      r.approximate = true;
+      r.before = pb[0] / pb[1];
+      r.after = pa[0] / pa[1];
+      r.note = 'no spread within either side: compared on sample counts, approximate';
+    } else if (r.n_before >= 2 && r.n_after >= 2 && pairs && (d = paired(b, a, pairs)).length * 5 >= Math.min(r.n_before, r.n_after) * 4 &&
+        d.length >= 2) {
+      e = pairedT(d);
+      r.test = 'paired_t';
+      r.df = e.df;
+      r.pairs = d.length;
+    } else if (r.n_before >= 2 && r.n_after >= 2) {
       e = welch(b.values, a.values);
       r.test = 'welch_t';
       r.df = e.df;
-    } else if (pb && (pa = pooled(a))) {
+    } else if (pb && pa) {
       e = newcombe(pb[0], pb[1], pa[0], pa[1]);
       r.test = 'newcombe_score';
       r.approximate = true;
@@ -1714,14 +1779,17 @@
   }
 
   function withSamples(reps) { return reps.filter(function (r) { return r.samples > 0; }).length; }
+  // hasShares: the window's profile has CPU time, so that its shares mean
+  // something (Replicate.hasShares).
+  function hasShares(r) { return r.samples > 0 && r.cpu > 0; }
 
   // compareFuncs compares the functions of the sides' top lists
   // (compare.compareFuncs).
-  function compareFuncs(before, after, top, list) {
+  function compareFuncs(before, after, pairs, top, list) {
     var byKey = new Map(), order = [];
     var visit = function (reps, isBefore) {
       reps.forEach(function (r) {
-        if (r.samples <= 0) return;
+        if (!hasShares(r)) return;
         r[list].forEach(function (f) {
           var k = funcKey(f), e = byKey.get(k);
           if (!e) { e = { fn: Object.assign({}, f), sumB: 0, sumA: 0, inB: false, inA: false }; byKey.set(k, e); order.push(k); }
@@ -1740,17 +1808,17 @@
     });
     var fseries = function (reps, k) {
       var s = series();
-      reps.forEach(function (r) {
-        if (r.samples <= 0) return;
+      reps.forEach(function (r, i) {
+        if (!hasShares(r)) return;
         var share = 0, n = 0;
         r[list].forEach(function (f) { if (funcKey(f) === k) { share += f.share; n += f.samples; } });
-        s.values.push(share); s.counts.push(n); s.totals.push(r.samples);
+        s.values.push(share); s.counts.push(n); s.totals.push(r.samples); s.at.push(i);
       });
       return s;
     };
     return order.slice(0, top).map(function (k) {
       var e = byKey.get(k), fr = result(k, k, 'share', list === 'interrupted');
-      test(fr, fseries(before, k), fseries(after, k));
+      test(fr, fseries(before, k), fseries(after, k), pairs);
       fr.status = !e.inB ? 'appeared' : !e.inA ? 'vanished' : fr.difference !== null && fr.difference > 0 ? 'grew' :
         fr.difference !== null && fr.difference < 0 ? 'shrank' : 'same';
       fr.function = e.fn.fn; fr.c_function = e.fn.cfn; fr.file = e.fn.file; fr.line = e.fn.line;
@@ -1784,16 +1852,18 @@
 
   // compareSides is compare.Compare with its default options.
   function compareSides(before, after) {
-    var doc = { schema: 'diagkit.compare/v1', before: summarize(before), after: summarize(after), design: '',
+    var doc = { schema: 'diagkit.compare/v1', before: summarize(before), after: summarize(after), design: '', paired: 0,
       confidence: CONFIDENCE, adjustment: 'holm', tested: 0, figures: [], interrupted: [], cgo_call_sites: [], methods: METHODS, notes: [] };
     doc.design = design(doc.before, doc.after);
+    var pairs = doc.design === 'same_span' ? pairInTime(before, after) : null;
+    doc.paired = pairs ? pairs.length : 0;
     doc.figures = FIGURES.map(function (f) {
       var r = result(f.name, f.label, f.unit, f.worse);
-      test(r, seriesOf(before, f.name), seriesOf(after, f.name));
+      test(r, seriesOf(before, f.name), seriesOf(after, f.name), pairs);
       return r;
     });
-    doc.interrupted = compareFuncs(before, after, 5, 'interrupted');
-    doc.cgo_call_sites = compareFuncs(before, after, 5, 'cgo');
+    doc.interrupted = compareFuncs(before, after, pairs, 5, 'interrupted');
+    doc.cgo_call_sites = compareFuncs(before, after, pairs, 5, 'cgo');
     // judge: Holm's adjustment over every tested result, and the verdicts.
     var tested = doc.figures.concat(doc.interrupted, doc.cgo_call_sites).filter(function (r) {
       if (r.test === '') r.verdict = r.same ? 'no_significant_change' : 'untested';
@@ -1908,6 +1978,18 @@
   var dragging = false, chartsStale = false; // a pointer is down on a chart: redrawing it would lose the drag
   var dragged = false; // a drag just ended: the click that follows is not a selection
 
+  // periodic tells the agent's own periodic windows from the others: a
+  // window it analyzed for a /debug/pprof/profile request ("http") overlaps
+  // them and would count the same samples twice, so diagctl compare leaves
+  // it out (addWindows), and so does the panel.
+  function periodic(w) { return w.source === undefined || w.source === null || w.source === '' || w.source === 'periodic'; }
+
+  // replicates are the windows' replicates for a comparison: the periodic
+  // windows with times, in the history's order.
+  function replicates(ws) {
+    return ws.filter(periodic).map(replicate).filter(function (r) { return r.s !== null && r.e !== null; });
+  }
+
   // runCompare selects the windows of each range and compares them. It
   // sets state.cmp's doc (both sides have windows), error, the span of each
   // side's windows and the command that makes the same comparison.
@@ -1917,7 +1999,7 @@
     c.error = '';
     c.spans = {};
     c.command = '';
-    var reps = state.windows.map(replicate).filter(function (r) { return r.s !== null && r.e !== null; });
+    var reps = replicates(state.windows);
     try {
       SIDES.forEach(function (k) { if (c[k]) sides[k] = selectRange(parseRange(c[k]), reps); });
     } catch (e) {
@@ -1964,8 +2046,7 @@
   // one's end: a range that holds exactly them.
   function dragRange(t0, t1) {
     var side = state.cmp.next;
-    var inside = state.windows.filter(function (w) { var m = mid(w); return m >= t0 && m <= t1; }).map(replicate)
-      .filter(function (r) { return r.s !== null && r.e !== null; });
+    var inside = replicates(state.windows.filter(function (w) { var m = mid(w); return m >= t0 && m <= t1; }));
     var sum = inside.length ? summarize(inside) : null;
     $('cmp-' + side).value = sum ? sum.start + '..' + sum.end : new Date(t0).toISOString() + '..' + new Date(t1).toISOString();
     applyCompare();
@@ -2006,6 +2087,7 @@
 
   function cmpTest(r) {
     if (r.test === 'welch_t') return 'Welch t' + (r.df ? ', df ' + r.df.toFixed(1) : ', no spread');
+    if (r.test === 'paired_t') return 'paired t, ' + r.pairs + ' pairs' + (r.df ? '' : ', no spread');
     if (r.test === 'newcombe_score') return 'Newcombe score' + (r.approximate ? ' (approximate)' : '');
     return '–';
   }
