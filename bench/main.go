@@ -7,6 +7,10 @@
 //   - cli: the wall-clock time of a whole `diagctl preempt-share FILE -o json`
 //     process against `go tool pprof -top FILE` on the same profile (100,000
 //     records by default). Target: pprof/diagctl ≥ 5.
+//   - compare: the wall-clock and CPU time of a whole `diagctl compare -o
+//     json BEFORE AFTER` process against `go tool pprof -top -diff_base
+//     BEFORE AFTER` on the same pair of profiles (100,000 records each by
+//     default, synthprof.Pair: the same program profiled twice). No target.
 //   - overhead: the CPU time of a child process doing a fixed CPU-bound job
 //     with the agent (default duty cycle, continuous) against without it.
 //     Targets: ≤ 0.5 % at the defaults, ≤ 2 % continuous.
@@ -30,9 +34,10 @@
 //
 // Run it from the module root:
 //
-//	go run ./bench                      # every part, 21 pairs each (40 to 60 min)
+//	go run ./bench                      # every part, 21 pairs each (45 to 70 min)
 //	go run ./bench -part analysis -pairs 31
 //	go run ./bench -part cli -records 100000 -diagctl /path/to/diagctl
+//	go run ./bench -part compare -pairs 21
 //	go run ./bench -part overhead|latency|heap
 //	go run ./bench -part agent          # overhead, latency and heap
 //	go run ./bench -part evidence -pairs 21
@@ -93,10 +98,11 @@ type config struct {
 }
 
 var parts = map[string][]string{
-	"all":      {"analysis", "cli", "overhead", "latency", "heap"},
+	"all":      {"analysis", "cli", "compare", "overhead", "latency", "heap"},
 	"agent":    {"overhead", "latency", "heap"},
 	"analysis": {"analysis"},
 	"cli":      {"cli"},
+	"compare":  {"compare"},
 	"overhead": {"overhead"},
 	// only the rounds at the real window lengths, -real-pairs of them
 	"overhead-real": {"overhead-real"},
@@ -111,9 +117,9 @@ func main() {
 		os.Exit(childMain(os.Args[2:]))
 	}
 	var c config
-	flag.StringVar(&c.part, "part", "all", "what to measure: all, analysis, cli, overhead, latency, heap, agent (the last three), overhead-real (-real-pairs rounds at the real window lengths) or evidence (not in all: the loop evidence's cost); several separated by commas")
+	flag.StringVar(&c.part, "part", "all", "what to measure: all, analysis, cli, compare, overhead, latency, heap, agent (the last three), overhead-real (-real-pairs rounds at the real window lengths) or evidence (not in all: the loop evidence's cost); several separated by commas")
 	flag.IntVar(&c.pairs, "pairs", 21, "A/B pairs per comparison (at least 20 for a result)")
-	flag.IntVar(&c.records, "records", 100_000, "sample records in the profile for the cli comparison")
+	flag.IntVar(&c.records, "records", 100_000, "sample records in the profile for the cli comparison, and in each of the two for compare")
 	flag.IntVar(&c.analysisRecords, "analysis-records", 10_000, "sample records in the profile for the analysis comparison")
 	flag.Int64Var(&c.seed, "seed", 1, "seed of the synthetic profiles")
 	flag.DurationVar(&c.block, "block", 300*time.Millisecond, "CPU time one timed block of Parse calls should take (sets iterations per block)")
@@ -156,7 +162,7 @@ func run(c config) error {
 	for _, name := range strings.Split(c.part, ",") {
 		p, ok := parts[strings.TrimSpace(name)]
 		if !ok {
-			return fmt.Errorf("-part %q: want all, analysis, cli, overhead, overhead-real, latency, heap, agent or evidence, or several separated by commas", c.part)
+			return fmt.Errorf("-part %q: want all, analysis, cli, compare, overhead, overhead-real, latency, heap, agent or evidence, or several separated by commas", c.part)
 		}
 		todo = append(todo, p...)
 	}
@@ -165,6 +171,7 @@ func run(c config) error {
 	bench := map[string]func(config) error{
 		"analysis": benchAnalysis,
 		"cli":      benchCLI,
+		"compare":  benchCompare,
 		"overhead": benchOverhead,
 		"overhead-real": func(c config) error {
 			c.pairs = 0

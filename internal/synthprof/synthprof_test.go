@@ -82,3 +82,57 @@ func TestShape(t *testing.T) {
 		t.Errorf("no preempted functions (%d) or cgo call sites (%d)", len(r.TopPreempted), len(r.TopCgoCalls))
 	}
 }
+
+func TestPair(t *testing.T) {
+	const records = 2000
+	before, after := synthprof.Pair(records, 1)
+	if !bytes.Equal(synthprof.Encode(before), synthprof.Bytes(records, 1)) {
+		t.Error("Pair's before is not Generate's profile")
+	}
+	_, again := synthprof.Pair(records, 1)
+	if !bytes.Equal(synthprof.Encode(after), synthprof.Encode(again)) {
+		t.Error("the same records and seed gave different after profiles")
+	}
+	if err := after.CheckValid(); err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Sample) != records {
+		t.Fatalf("after has %d records, want %d", len(after.Sample), records)
+	}
+	if len(after.Function) != len(before.Function) || len(after.Location) != len(before.Location) {
+		t.Fatalf("after has %d functions and %d locations, before %d and %d",
+			len(after.Function), len(after.Location), len(before.Function), len(before.Location))
+	}
+	for i, f := range after.Function {
+		if f.Name != before.Function[i].Name {
+			t.Fatalf("function %d is %s after, %s before", i, f.Name, before.Function[i].Name)
+		}
+	}
+	stacks := func(p *profile.Profile) map[string]bool {
+		m := map[string]bool{}
+		for _, s := range p.Sample {
+			m[fmt.Sprint(locIDs(s))] = true
+		}
+		return m
+	}
+	b, shared := stacks(before), 0
+	for k := range stacks(after) {
+		if b[k] {
+			shared++
+		}
+	}
+	if shared > records/4 {
+		t.Errorf("%d of %d stacks in both profiles: want the after profile drawn anew", shared, records)
+	}
+	if after.TimeNanos <= before.TimeNanos {
+		t.Errorf("after starts at %d, before at %d", after.TimeNanos, before.TimeNanos)
+	}
+}
+
+func locIDs(s *profile.Sample) []uint64 {
+	ids := make([]uint64, len(s.Location))
+	for i, l := range s.Location {
+		ids[i] = l.ID
+	}
+	return ids
+}
