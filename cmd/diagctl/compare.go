@@ -69,9 +69,10 @@ Method: with several windows a side, each window is one observation, and
 the difference of the means gets a 95 % interval from Welch's t-test; when
 the sides ran over the same span and their windows pair up in time, the
 paired differences are tested instead (a paired t-test). With
-one window a side, shares are compared on sample counts (Newcombe's score
-interval); samples of one profile are not independent, so that interval is
-approximate and marked "~", and latency and rates are not tested. A verdict
+one window a side, shares get an interval on sample counts (Newcombe's
+score interval); samples of one profile are not independent, so that
+interval is approximate, marked "~", and gives no verdict (nor exit 3);
+latency and rates are not tested. A verdict
 needs the p-value, adjusted by Holm's method over every figure and function
 tested, below 0.05, so comparing a workload with itself reports any change
 at most one time in twenty.

@@ -66,8 +66,8 @@ func renderCompare(w io.Writer, d *compare.Document) error {
 	b.WriteString("\n")
 	b.WriteString(wrap(methodLine(d), "Method: ", indentNotes, lineWidth))
 	if approx {
-		b.WriteString(wrap("~ approximate: one window on a side, so samples are treated as independent, which samples of one profile are not; "+
-			"the interval is too narrow. Compare several windows a side.", indentNotes, indentNotes, lineWidth))
+		b.WriteString(wrap("~ approximate: samples are treated as independent, which samples of one profile are not; "+
+			"the interval is too narrow, so it gives no verdict. Compare several windows a side.", indentNotes, indentNotes, lineWidth))
 	}
 	var notes []string
 	notes = append(notes, d.Notes...)
@@ -257,7 +257,7 @@ func methodLine(d *compare.Document) string {
 			case compare.TestPaired:
 				tests = append(tests, fmt.Sprintf("paired t-test on %d windows paired in time (the same span: a load change hitting both cancels)", d.Paired))
 			case compare.TestNewcombe:
-				tests = append(tests, "Newcombe's score interval on sample counts (~, approximate)")
+				tests = append(tests, "Newcombe's score interval on sample counts (~, approximate: no verdict)")
 			}
 		}
 	}
