@@ -522,17 +522,19 @@ func pageJSON(t *testing.T, tb *tab, expr string) jsComparison {
 
 // compareView is what the Compare panel shows.
 type compareView struct {
-	State    string   `json:"state"`
-	Rows     []string `json:"rows"` // figure:verdict, in order
-	Funcs    []string `json:"funcs"`
-	Command  string   `json:"command"`
-	Sides    []string `json:"sides"`
-	Bands    []string `json:"bands"` // the sides shaded on the shares chart
-	Before   string   `json:"before"`
-	After    string   `json:"after"`
-	Status   string   `json:"status"`
-	Injected bool     `json:"injected"`
-	WinTitle string   `json:"winTitle"`
+	State     string   `json:"state"`
+	Rows      []string `json:"rows"`      // figure:verdict, in order
+	Approx    []string `json:"approx"`    // the figures marked approximate
+	NoVerdict string   `json:"noVerdict"` // the ~ approximate note, if shown
+	Funcs     []string `json:"funcs"`
+	Command   string   `json:"command"`
+	Sides     []string `json:"sides"`
+	Bands     []string `json:"bands"` // the sides shaded on the shares chart
+	Before    string   `json:"before"`
+	After     string   `json:"after"`
+	Status    string   `json:"status"`
+	Injected  bool     `json:"injected"`
+	WinTitle  string   `json:"winTitle"`
 }
 
 const compareViewJS = `(() => {
@@ -541,6 +543,9 @@ const compareViewJS = `(() => {
   return {
     state: document.documentElement.getAttribute('data-compare'),
     rows: all('#cmp-figures tbody tr').map((r) => r.getAttribute('data-figure') + ':' + r.getAttribute('data-verdict')),
+    approx: all('#cmp-figures tbody tr[data-approximate]').map((r) => r.getAttribute('data-figure') + ':' +
+      r.querySelector('.verdict').parentElement.textContent),
+    noVerdict: (document.querySelector('#cmp-notes li.approx') || {}).textContent || '',
     funcs: all('#cmp-interrupted tbody tr, #cmp-cgo tbody tr').map((r) => r.getAttribute('data-figure') + ':' + r.getAttribute('data-status')),
     command: code ? code.textContent : '',
     sides: all('#cmp-sides .cmp-side').map((e) => e.getAttribute('data-side') + ':' + e.getAttribute('data-windows')),
@@ -566,15 +571,24 @@ func compareViewOf(t *testing.T, tb *tab) compareView {
 // the functions with their status, the command.
 func checkPanel(t *testing.T, name string, v compareView, doc *compare.Document, cmd string) {
 	t.Helper()
-	var rows, funcs []string
+	var rows, funcs, approx []string
 	for _, r := range doc.Figures {
 		rows = append(rows, r.Figure+":"+r.Verdict)
+		if r.Approximate {
+			approx = append(approx, r.Figure+":untested~ approximate: no verdict")
+		}
 	}
+	anyApprox := len(approx) > 0
 	for _, f := range append(slices.Clone(doc.Interrupted), doc.CgoCallSites...) {
 		funcs = append(funcs, f.Figure+":"+f.Status)
+		anyApprox = anyApprox || f.Approximate
 	}
 	if v.State != "ready" || !slices.Equal(v.Rows, rows) || !slices.Equal(v.Funcs, funcs) || v.Command != cmd {
 		t.Errorf("%s: the panel shows %q\nrows %q\nfuncs %q\ncommand %q\nwant rows %q\nfuncs %q\ncommand %q", name, v.State, v.Rows, v.Funcs, v.Command, rows, funcs, cmd)
+	}
+	// An approximate interval is shown, marked, with no verdict.
+	if !slices.Equal(v.Approx, approx) || anyApprox != strings.Contains(v.NoVerdict, "so it gives no verdict") {
+		t.Errorf("%s: approximate rows %q, want %q; note %q", name, v.Approx, approx, v.NoVerdict)
 	}
 	if want := []string{fmt.Sprintf("before:%d", doc.Before.Windows), fmt.Sprintf("after:%d", doc.After.Windows)}; !slices.Equal(v.Sides, want) {
 		t.Errorf("%s: sides %q, want %q", name, v.Sides, want)
@@ -687,7 +701,7 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		verdicts[r.Figure], notes[r.Figure] = r.Verdict, r.Note
 	}
 	for fig, want := range map[string]string{compare.FigAsyncPreempt: compare.VerdictWorse, compare.FigPreemptSched: compare.VerdictNoChange,
-		compare.FigCgoCrossing: compare.VerdictNoChange, compare.FigCgoCallsPerSec: compare.VerdictUntested,
+		compare.FigCgoCrossing: compare.VerdictUntested, compare.FigCgoCallsPerSec: compare.VerdictUntested,
 		compare.FigThrottledShare: compare.VerdictUntested, compare.FigRunQueueWaitRate: compare.VerdictUntested} {
 		if verdicts[fig] != want {
 			t.Errorf("welch: %s is %q (%s), want %q", fig, verdicts[fig], notes[fig], want)
@@ -697,15 +711,19 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		welch.Figures[0].Test != compare.TestWelch || welch.Design != compare.DesignSequential || len(welch.Notes) != 3 {
 		t.Errorf("welch: notes %q, design %s, document notes %q", notes, welch.Design, welch.Notes)
 	}
-	const noSpread = "no spread within either side: compared on sample counts, approximate"
-	if r := figureOf(welch, compare.FigCgoCrossing); r.Test != compare.TestNewcombe || !r.Approximate || r.Note != noSpread {
+	const noSpread = "no spread within either side: an approximate interval on sample counts, no verdict"
+	if r := figureOf(welch, compare.FigCgoCrossing); r.Test != compare.TestNewcombe || !r.Approximate || r.Note != noSpread || r.PAdjusted != nil {
 		t.Errorf("welch: cgo_crossing, constant on each side, is tested by %q (%s)", r.Test, r.Note)
 	}
 	if welch.Before.Windows != 6 || welch.Figures[0].NBefore != 6 || funcOf(welch.Interrupted, "main.scraped") != nil {
 		t.Errorf("welch: the before side has %d windows (%d with shares), main.scraped %+v: the http window #7 counted",
 			welch.Before.Windows, welch.Figures[0].NBefore, funcOf(welch.Interrupted, "main.scraped"))
 	}
-	if d := docs["one window a side"]; d == nil || d.Figures[0].Test != compare.TestNewcombe || d.Figures[0].Verdict != compare.VerdictWorse {
+	// One window a side: an approximate interval, above 0, but no verdict,
+	// and nothing judged.
+	if d := docs["one window a side"]; d == nil || d.Figures[0].Test != compare.TestNewcombe || !d.Figures[0].Approximate ||
+		d.Figures[0].Verdict != compare.VerdictUntested || d.Figures[0].Low == nil || *d.Figures[0].Low <= 0 ||
+		d.Figures[0].PAdjusted != nil || d.Tested != 0 {
 		t.Errorf("one window a side: %+v", d)
 	}
 	if d := docs["constant sides"]; d == nil {
@@ -714,7 +732,7 @@ func TestDashboardCompareInChromium(t *testing.T) {
 		async, rate := figureOf(d, compare.FigAsyncPreempt), figureOf(d, compare.FigCgoCallsPerSec)
 		k := funcOf(d.Interrupted, "main.k")
 		if d.After.Windows != 4 || async.NAfter != 3 || async.Test != compare.TestNewcombe || async.Note != noSpread ||
-			async.Verdict != compare.VerdictNoChange || rate.Test != compare.TestWelch || figureOf(d, compare.FigSchedLatencyP99).Verdict != compare.VerdictNoChange {
+			async.Verdict != compare.VerdictUntested || async.PAdjusted != nil || rate.Test != compare.TestWelch || figureOf(d, compare.FigSchedLatencyP99).Verdict != compare.VerdictNoChange {
 			t.Errorf("constant sides: %d windows after; async_preempt %+v; cgo calls/s %+v", d.After.Windows, async, rate)
 		}
 		if k == nil || k.Test != compare.TestNewcombe || k.Note != noSpread || k.NAfter != 3 || len(d.Interrupted) != 1 {

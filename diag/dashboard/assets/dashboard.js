@@ -1296,7 +1296,7 @@
     welch_t: 'Welch\'s t-test on per-window values: each window is one observation; ' +
       'assumes the windows are independent and their mean roughly normal (a drift within a side breaks it)',
     newcombe_score: 'Newcombe\'s hybrid score interval on sample counts, pooled z-test p-value: ' +
-      'treats samples as independent, which samples of one profile are not, so the interval is approximate and too narrow',
+      'treats samples as independent, which samples of one profile are not, so the interval is approximate and too narrow, and gives no verdict',
     holm: 'a verdict needs the p-value, adjusted by Holm\'s method over every figure and function tested, below 0.05'
   };
 
@@ -1733,7 +1733,7 @@
       r.approximate = true;
       r.before = pb[0] / pb[1];
       r.after = pa[0] / pa[1];
-      r.note = 'no spread within either side: compared on sample counts, approximate';
+      r.note = 'no spread within either side: an approximate interval on sample counts, no verdict';
     } else if (r.n_before >= 2 && r.n_after >= 2 && pairs && (d = paired(b, a, pairs)).length * 5 >= Math.min(r.n_before, r.n_after) * 4 &&
         d.length >= 2) {
       e = pairedT(d);
@@ -1750,7 +1750,7 @@
       r.approximate = true;
       r.before = pb[0] / pb[1];
       r.after = pa[0] / pa[1];
-      r.note = 'one window on a side: samples treated as independent, the interval is approximate';
+      r.note = 'one window on a side: an approximate interval on sample counts, no verdict';
     } else {
       r.note = pb ? 'one window a side and no sample counts: not tested' : 'one window on a side: no test for a figure without sample counts';
       r.difference = r.after - r.before;
@@ -1865,9 +1865,13 @@
     doc.interrupted = compareFuncs(before, after, pairs, 5, 'interrupted');
     doc.cgo_call_sites = compareFuncs(before, after, pairs, 5, 'cgo');
     // judge: Holm's adjustment over every tested result, and the verdicts.
+    // An approximate result (Newcombe's interval on sample counts, which
+    // come in clusters) is shown but judges nothing: no verdict, no
+    // adjusted p-value, no place in Holm's family.
     var tested = doc.figures.concat(doc.interrupted, doc.cgo_call_sites).filter(function (r) {
       if (r.test === '') r.verdict = r.same ? 'no_significant_change' : 'untested';
-      return r.test !== '';
+      else if (r.approximate) r.verdict = 'untested';
+      return r.test !== '' && !r.approximate;
     });
     holm(tested.map(function (r) { return r.p; })).forEach(function (adj, i) {
       var r = tested[i];
@@ -1884,7 +1888,7 @@
   function compareNotes(doc) {
     var out = [], b = doc.before, a = doc.after;
     if (b.windows < 2 || a.windows < 2) {
-      out.push('a side has one window: shares are compared on sample counts (approximate) and other figures are not tested; ' +
+      out.push('a side has one window: shares get an approximate interval on sample counts but no verdict, and other figures are not tested; ' +
         'give several windows a side (an agent\'s history, a directory of profiles, or live targets) for windows as replicates');
     }
     if (doc.design === 'sequential') out.push('the sides ran at different times: a change of load between them shows as a difference too');
@@ -2096,14 +2100,22 @@
     var rel = r.relative;
     var diff = [h('div', { text: cmpDiff(r.unit, r.difference) + (isNum(rel) && rel !== 0 ? ' (' + (rel > 0 ? '+' : '−') +
       Math.abs(rel * 100).toFixed(Math.abs(rel) >= 0.1 ? 0 : 1) + '%)' : '') })];
-    if (isNum(r.ci_low)) diff.push(h('div', { 'class': 'sub', text: '[' + cmpDiff(r.unit, r.ci_low) + ', ' + cmpDiff(r.unit, r.ci_high) + ']' }));
-    return h('tr', { 'data-figure': r.figure, 'data-verdict': r.verdict, 'data-status': r.status || null }, first,
+    // An approximate interval is marked ~, as diagctl compare marks it: it is
+    // shown, but judges nothing.
+    if (isNum(r.ci_low)) {
+      diff.push(h('div', { 'class': 'sub', title: r.approximate ? 'approximate: no verdict' : null,
+        text: (r.approximate ? '~' : '') + '[' + cmpDiff(r.unit, r.ci_low) + ', ' + cmpDiff(r.unit, r.ci_high) + ']' }));
+    }
+    var ptitle = !isNum(r.p) ? null : 'p = ' + r.p + (isNum(r.p_adjusted) ? ', Holm-adjusted ' + r.p_adjusted : ', not adjusted: no verdict');
+    return h('tr', { 'data-figure': r.figure, 'data-verdict': r.verdict, 'data-status': r.status || null,
+      'data-approximate': r.approximate ? 'true' : null }, first,
       h('td', { 'class': 'num', title: r.n_before + ' window' + (r.n_before === 1 ? '' : 's'), text: cmpValue(r.unit, r.before) }),
       h('td', { 'class': 'num', title: r.n_after + ' window' + (r.n_after === 1 ? '' : 's'), text: cmpValue(r.unit, r.after) }),
       h('td', { 'class': 'num' }, diff),
-      h('td', { 'class': 'num', title: isNum(r.p) ? 'p = ' + r.p + ', Holm-adjusted ' + r.p_adjusted : null },
+      h('td', { 'class': 'num', title: ptitle },
         h('div', { text: pval(r.p_adjusted) }), isNum(r.p) ? h('div', { 'class': 'sub', text: 'raw ' + pval(r.p) }) : null),
-      h('td', null, h('span', { 'class': 'verdict v-' + r.verdict, text: VERDICTS[r.verdict] || r.verdict })),
+      h('td', null, h('span', { 'class': 'verdict v-' + r.verdict, text: VERDICTS[r.verdict] || r.verdict }),
+        r.approximate ? h('span', { 'class': 'sub', text: '~ approximate: no verdict' }) : null),
       h('td', { 'class': 'muted small', text: cmpTest(r) }));
   }
 
@@ -2155,7 +2167,10 @@
     var used = {};
     d.figures.concat(d.interrupted, d.cgo_call_sites).forEach(function (r) { if (r.test) used[r.test] = 1; });
     used.holm = 1;
+    var approx = d.figures.concat(d.interrupted, d.cgo_call_sites).some(function (r) { return r.approximate; });
     fill('cmp-notes', d.notes.map(function (n) { return h('li', { text: n }); }),
+      approx ? h('li', { 'class': 'approx', text: '~ approximate: samples are treated as independent, which samples of one profile are not; ' +
+        'the interval is too narrow, so it gives no verdict. Compare several windows a side.' }) : null,
       h('li', { text: d.tested + ' figures and functions tested; verdicts at 95 % after Holm\'s adjustment over them.' }),
       Object.keys(used).map(function (k) { return h('li', { 'class': 'method', text: METHODS[k] }); }));
   }
