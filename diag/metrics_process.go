@@ -105,8 +105,7 @@ type schedBuckets struct {
 	upper []float64 // the exported upper bounds, ascending, finite
 	// last[j] is the index of the runtime bucket whose upper boundary is
 	// upper[j]: runtime buckets 0..last[j] are at or below it.
-	last    []int
-	buckets map[float64]uint64 // reused for each scrape's cumulative counts
+	last []int
 }
 
 // newSchedBuckets picks the exported bounds from the runtime's boundaries
@@ -128,7 +127,6 @@ func newSchedBuckets(bounds []float64) *schedBuckets {
 	if len(sb.upper) < 2 {
 		return nil
 	}
-	sb.buckets = make(map[float64]uint64, len(sb.upper))
 	return sb
 }
 
@@ -142,6 +140,9 @@ func (sb *schedBuckets) metric(h *metrics.Float64Histogram) (prometheus.Metric, 
 	}
 	var count uint64
 	var sum float64
+	// A map of its own: the metric keeps it, and is written out after
+	// collect returns, while the next scrape may already be collecting.
+	buckets := make(map[float64]uint64, len(sb.upper))
 	j := 0
 	for i, n := range h.Counts {
 		count += n
@@ -157,11 +158,11 @@ func (sb *schedBuckets) metric(h *metrics.Float64Histogram) (prometheus.Metric, 
 			}
 		}
 		if j < len(sb.last) && i == sb.last[j] {
-			sb.buckets[sb.upper[j]] = count
+			buckets[sb.upper[j]] = count
 			j++
 		}
 	}
-	m, err := prometheus.NewConstHistogram(descSchedLatency, count, sum, sb.buckets)
+	m, err := prometheus.NewConstHistogram(descSchedLatency, count, sum, buckets)
 	if err != nil {
 		return prometheus.NewInvalidMetric(descSchedLatency, err), true
 	}

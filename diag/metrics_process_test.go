@@ -3,6 +3,7 @@ package diag
 import (
 	"math"
 	"runtime/metrics"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -173,4 +174,32 @@ func TestMetricsProcessCountersAreMonotonic(t *testing.T) {
 			t.Errorf("%s present without a reading: %v", name, m)
 		}
 	}
+}
+
+// TestConcurrentScrapesShareNoHistogram: a scrape's metrics are written out
+// after collect returns, while the next scrape collects; the histogram's
+// buckets must not be shared between them (the race detector caught a
+// reused map when two scrapes overlapped on a busy machine).
+func TestConcurrentScrapesShareNoHistogram(t *testing.T) {
+	s := newScrapeState()
+	s.readTotals = func() procstat.Totals { return procstat.Totals{} }
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				ch := make(chan prometheus.Metric, 100)
+				s.collect(ch)
+				close(ch)
+				for m := range ch {
+					var pb dto.Metric
+					if err := m.Write(&pb); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
