@@ -14,8 +14,11 @@ import (
 // the span both cover, and from fresh profiles taken at the same time.
 func TestCompareTwoLiveAgents(t *testing.T) {
 	bins := buildE2EBinaries(t)
-	base := startE2EChild(t, bins, e2eScenario{name: "baseline", bin: "steady"})
-	canary := startE2EChild(t, bins, e2eScenario{name: "canary", bin: "cgotiny"})
+	// At the default CPU weight: the cgo difference is large enough beside
+	// any load, and two children at a higher weight keeping three CPUs'
+	// worth busy starved the diag package's tests running beside them.
+	base := startE2EChild(t, bins, e2eScenario{name: "baseline", bin: "steady", defaultWeight: true})
+	canary := startE2EChild(t, bins, e2eScenario{name: "canary", bin: "cgotiny", defaultWeight: true})
 	base.waitWindows(t, 6, 300)
 	canary.waitWindows(t, 6, 300)
 
@@ -81,9 +84,11 @@ func TestCompareTwoLiveAgents(t *testing.T) {
 	})
 
 	t.Run("fresh", func(t *testing.T) {
-		// Six windows: with three (2 degrees of freedom) the crossing's
-		// spread beside busy processes left it untold in one busy run.
-		res := runDiagctl(t, nil, "compare", "-o", "json", "--fresh", "--windows", "6", "--seconds", "1", base.addr, canary.addr)
+		// Eight windows of 2 s: at the default weight beside busy
+		// processes the canary gets little CPU, and a 1 s window of few
+		// samples has an erratic crossing share (three or six of them left
+		// the change untold in busy runs).
+		res := runDiagctl(t, nil, "compare", "-o", "json", "--fresh", "--windows", "8", "--seconds", "2", base.addr, canary.addr)
 		doc := decode(t, res)
 		t.Logf("fresh: design %s, %d pairs, verdicts %v", doc.Design, doc.Paired, verdicts(doc))
 		for _, r := range doc.Figures {
@@ -91,8 +96,8 @@ func TestCompareTwoLiveAgents(t *testing.T) {
 				t.Logf("fresh: crossing %.4f → %.4f, p %.3g, adjusted %.3g, %s", *r.Before, *r.After, *r.P, *r.PAdjusted, r.Test)
 			}
 		}
-		if res.code != exitOK || doc.Before.Windows != 6 || doc.After.Windows != 6 || doc.Design != compare.DesignSameSpan {
-			t.Errorf("exit %d, %d and %d windows, design %s; want 0, 6 a side, the same span", res.code, doc.Before.Windows, doc.After.Windows, doc.Design)
+		if res.code != exitOK || doc.Before.Windows != 8 || doc.After.Windows != 8 || doc.Design != compare.DesignSameSpan {
+			t.Errorf("exit %d, %d and %d windows, design %s; want 0, 8 a side, the same span", res.code, doc.Before.Windows, doc.After.Windows, doc.Design)
 		}
 		v := verdicts(doc)
 		if v[compare.FigCgoCrossing] != compare.VerdictWorse || v[compare.FigCgoCallsPerSec] != compare.VerdictUntested {

@@ -54,6 +54,10 @@ type e2eScenario struct {
 	doctorArgs []string
 	// cpus is about how many CPUs the child keeps busy: 2 runs it alone.
 	cpus int
+	// defaultWeight leaves the child at the default CPU weight, for a test
+	// whose verdicts do not need the CPUs it asks for: above it, its
+	// children would take them from the other packages' tests.
+	defaultWeight bool
 	// minSamples is how many CPU samples the agent's windows (the last 10,
 	// what the doctor merges) must hold, over at least 3 windows, before
 	// the doctor is asked.
@@ -411,7 +415,7 @@ func startE2EChild(t *testing.T, bins string, sc e2eScenario) *e2eChild {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.stop)
-	if runtime.GOOS == "linux" {
+	if runtime.GOOS == "linux" && !sc.defaultWeight {
 		// Every child runs at ten times the default CPU weight: beside
 		// other busy processes it still gets the CPUs it asks for, as on a
 		// quiet machine, so a profile of seconds holds the samples a check
