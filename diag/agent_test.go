@@ -20,9 +20,12 @@ import (
 
 	"github.com/diagkit/diagkit/diag/analysis"
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/testenv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain runs the tests at a high CPU weight (testenv.HighWeightMain),
+// checking for leaked goroutines at the end.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testenv.HighWeightMain(m)) }
 
 // startAgent starts an agent on a free loopback port with an observed logger.
 func startAgent(t *testing.T, cfg Config) (*Agent, *observer.ObservedLogs) {
