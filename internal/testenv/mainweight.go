@@ -68,7 +68,8 @@ func joinHighWeight() (leave func() error, err error) {
 		file, weight = "cpu.weight", "1000"
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()))
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(weight), 0); err == nil {
+	err = os.WriteFile(filepath.Join(dir, file), []byte(weight), 0)
+	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, "cgroup.procs"), pid, 0)
 	}
 	if err != nil {
