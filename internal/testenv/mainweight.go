@@ -1,12 +1,13 @@
 package testenv
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/diagkit/diagkit/internal/cgroupfs"
 )
 
 // TestingM is what a TestMain runs: *testing.M, or goleak's wrapper of it.
@@ -46,50 +47,29 @@ func (h highWeightM) Run() int {
 // joinHighWeight moves this process into a new cgroup of high CPU weight
 // and returns the function that moves it back and removes the cgroup.
 func joinHighWeight() (leave func() error, err error) {
-	root, version, err := cpuControllerRoot()
+	_, version, err := cgroupfs.ControllerRoot()
 	if err != nil {
 		return nil, err
 	}
-	back, err := ownCgroupDir(version)
+	back, err := cgroupfs.OwnDir(version)
 	if err != nil {
 		return nil, err
 	}
-	if version == "v2" {
-		if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+cpu"), 0); err != nil {
-			return nil, err
-		}
-	}
-	dir := filepath.Join(root, fmt.Sprintf("diagkit-test-%d-main", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	g, err := cgroupfs.New(nil, fmt.Sprintf("diagkit-test-%d-main", os.Getpid()))
+	if err != nil {
 		return nil, err
 	}
-	file, weight := "cpu.shares", "10240"
-	if version == "v2" {
-		file, weight = "cpu.weight", "1000"
-	}
-	pid := []byte(strconv.Itoa(os.Getpid()))
-	err = os.WriteFile(filepath.Join(dir, file), []byte(weight), 0)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, "cgroup.procs"), pid, 0)
+	if err = g.SetHighWeight(); err == nil {
+		err = g.Add(os.Getpid())
 	}
 	if err != nil {
-		_ = os.Remove(dir)
+		_ = g.Remove(5 * time.Second)
 		return nil, err
 	}
 	return func() error {
-		if err := os.WriteFile(filepath.Join(back, "cgroup.procs"), pid, 0); err != nil {
+		if err := os.WriteFile(filepath.Join(back, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
 			return fmt.Errorf("moving the test process back to %s: %v", back, err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			err := os.Remove(dir)
-			if err == nil || errors.Is(err, os.ErrNotExist) {
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("removing cgroup %s: %v", dir, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		return g.Remove(5 * time.Second)
 	}, nil
 }

@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/diagkit/diagkit/diag/api"
+	"github.com/diagkit/diagkit/internal/cgroupfs"
 )
 
 // side is one child process of a scenario.
@@ -200,20 +201,20 @@ func run(out string, window time.Duration, warmup, windows, top int, only string
 		return err
 	}
 
-	root, version, err := cpuControllerRoot()
+	_, version, err := cgroupfs.ControllerRoot()
 	if err != nil {
 		return fmt.Errorf("no writable cgroup CPU controller: %v", err)
 	}
-	parent, err := newCgroup(root, version, fmt.Sprintf("diagkit-record-%d", os.Getpid()))
+	parent, err := cgroupfs.New(nil, fmt.Sprintf("diagkit-record-%d", os.Getpid()))
 	if err != nil {
 		return err
 	}
-	defer parent.remove()
+	defer removeCgroup(parent)
 	weight := "cpu.shares=10240"
 	if version == "v2" {
 		weight = "cpu.weight=1000"
 	}
-	if err := parent.setHighWeight(); err != nil {
+	if err := parent.SetHighWeight(); err != nil {
 		return err
 	}
 
@@ -282,7 +283,7 @@ func order(name string) int {
 
 type recordConfig struct {
 	self, bin, tmp, out string
-	parent              *cgroup
+	parent              *cgroupfs.Group
 	env                 map[string]string
 	window              time.Duration
 	want                int // windows per process
@@ -395,7 +396,7 @@ func writeHistory(path string, body []byte) error {
 type child struct {
 	name string
 	cmd  *exec.Cmd
-	cg   *cgroup
+	cg   *cgroupfs.Group
 	addr chan string
 	done chan struct{} // closed when its stderr is read to the end
 	log  *os.File
@@ -407,17 +408,17 @@ type child struct {
 // this program's exec-in-cgroup mode so that it runs there from its first
 // instruction, in a session of its own.
 func startChild(c recordConfig, name string, sd side, duration time.Duration) (*child, error) {
-	cg, err := newCgroup(c.parent.dir, c.parent.version, name)
+	cg, err := cgroupfs.New(c.parent, name)
 	if err != nil {
 		return nil, err
 	}
 	if sd.Quota > 0 {
-		if err := cg.setQuota(sd.Quota); err != nil {
-			cg.remove()
+		if err := cg.SetQuota(sd.Quota); err != nil {
+			removeCgroup(cg)
 			return nil, err
 		}
 	}
-	args := append([]string{execInCgroup, cg.dir, c.bin, "-duration", duration.String()}, sd.Args...)
+	args := append([]string{execInCgroup, cg.Dir, c.bin, "-duration", duration.String()}, sd.Args...)
 	cmd := exec.Command(c.self, args...)
 	cmd.Env = os.Environ()
 	for k, v := range c.env {
@@ -429,18 +430,18 @@ func startChild(c recordConfig, name string, sd side, duration time.Duration) (*
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	logf, err := os.Create(filepath.Join(c.tmp, name+".log"))
 	if err != nil {
-		cg.remove()
+		removeCgroup(cg)
 		return nil, err
 	}
 	cmd.Stdout = logf
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		cg.remove()
+		removeCgroup(cg)
 		logf.Close()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		cg.remove()
+		removeCgroup(cg)
 		logf.Close()
 		return nil, err
 	}
@@ -523,7 +524,7 @@ func (ch *child) stop() {
 		_ = ch.cmd.Wait()
 		<-ch.done
 		ch.log.Close()
-		ch.cg.remove()
+		removeCgroup(ch.cg)
 	})
 }
 
