@@ -396,6 +396,7 @@ func test(r *Result, b, a series, pairs []windowPair) {
 	xb, nb, okb := b.pooled()
 	xa, na, oka := a.pooled()
 	noSpread := allEqual(b.values) && allEqual(a.values) // and not the same value: see above
+	d := paired(b, a, pairs)                             // none without pairs
 	switch {
 	case r.NBefore >= 2 && r.NAfter >= 2 && noSpread && okb && oka:
 		// Each side constant, but not alike: Welch would call that
@@ -406,8 +407,7 @@ func test(r *Result, b, a series, pairs []windowPair) {
 		r.Test, r.Approximate = TestNewcombe, true
 		r.Before, r.After = ptr(xb/nb), ptr(xa/na)
 		r.Note = "no spread within either side: an approximate interval on sample counts, no verdict"
-	case r.NBefore >= 2 && r.NAfter >= 2 && pairs != nil && len(paired(b, a, pairs))*5 >= min(r.NBefore, r.NAfter)*4 && len(paired(b, a, pairs)) >= 2:
-		d := paired(b, a, pairs)
+	case r.NBefore >= 2 && r.NAfter >= 2 && len(d) >= 2 && len(d)*5 >= min(r.NBefore, r.NAfter)*4:
 		e = pairedT(d)
 		r.Test, r.DF, r.Pairs = TestPaired, e.df, len(d)
 	case r.NBefore >= 2 && r.NAfter >= 2:

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/diagkit/diagkit/diag/analysis"
@@ -84,7 +85,7 @@ func FromReport(label string, r *analysis.Report) Replicate {
 // FromWindow builds a replicate from an agent's window: its profile's
 // shares and its context's figures.
 func FromWindow(w *api.WindowReport) Replicate {
-	rep := FromReport("window #"+uitoa(w.Seq), &w.Report)
+	rep := FromReport("window #"+strconv.FormatUint(w.Seq, 10), &w.Report)
 	rep.Start, rep.End = w.Start, w.End
 	for _, f := range Figures {
 		if f.context == nil {
@@ -102,18 +103,4 @@ func FromWindow(w *api.WindowReport) Replicate {
 
 func funcOf(fs analysis.FuncStat) Func {
 	return Func{Function: fs.Function, CFunction: fs.CFunction, File: fs.File, Line: fs.Line, Samples: fs.Samples, Share: fs.Share}
-}
-
-func uitoa(u uint64) string {
-	if u == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for u > 0 {
-		i--
-		b[i] = byte('0' + u%10)
-		u /= 10
-	}
-	return string(b[i:])
 }

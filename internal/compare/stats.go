@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/diagkit/diagkit/internal/stats"
 )
 
 // Tests, as documents name them.
@@ -98,15 +100,11 @@ func pairedT(d []float64) estimate {
 	return estimate{diff: m, low: m - q*se, high: m + q*se, p: clampP(2 * t.Survival(math.Abs(m)/se)), df: n - 1}
 }
 
-// wilson is the 95 % Wilson score interval of x successes in n > 0 trials.
+// wilson is the 95 % Wilson score interval of x successes in n > 0 trials,
+// within [0, 1].
 func wilson(x, n float64) (low, high float64) {
-	z := zQuantile()
-	p := x / n
-	z2 := z * z
-	centre := p + z2/(2*n)
-	spread := z * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
-	den := 1 + z2/n
-	return max(0, (centre-spread)/den), min(1, (centre+spread)/den)
+	low, high = stats.WilsonInterval(x/n, n, zQuantile())
+	return max(0, low), min(1, high)
 }
 
 func zQuantile() float64 {

@@ -21,9 +21,16 @@ func ShareAbove(share float64, n int64, t float64, minSamples int) bool {
 // WilsonLower is the lower bound of the 95 % Wilson score interval of a
 // proportion p observed in n > 0 trials.
 func WilsonLower(p, n float64) float64 {
-	const z = 1.96
+	low, _ := WilsonInterval(p, n, 1.96)
+	return low
+}
+
+// WilsonInterval is the Wilson score interval of a proportion p observed in
+// n > 0 trials, at the confidence whose two-sided normal quantile is z.
+func WilsonInterval(p, n, z float64) (low, high float64) {
 	z2 := z * z
 	centre := p + z2/(2*n)
 	spread := z * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
-	return (centre - spread) / (1 + z2/n)
+	den := 1 + z2/n
+	return (centre - spread) / den, (centre + spread) / den
 }
