@@ -22,15 +22,11 @@ func benchCompare(c config) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "diagkit-bench-compare-")
+	dir, done, err := tempDir(c, "compare", "diagkit-bench-compare-")
 	if err != nil {
 		return err
 	}
-	if c.keep {
-		logf("compare: keeping %s", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
+	defer done()
 
 	logf("compare: generating two %d-record profiles of the same program", c.records)
 	bp, ap := synthprof.Pair(c.records, c.seed)

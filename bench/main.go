@@ -331,21 +331,31 @@ func benchAnalysis(c config) error {
 	return nil
 }
 
+// tempDir makes a part's working directory, and returns the function that
+// removes it, or with -keep says where it is kept.
+func tempDir(c config, part, prefix string) (dir string, done func(), err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	if c.keep {
+		logf("%s: keeping %s", part, dir)
+		return dir, func() {}, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
 // benchCLI compares whole processes: diagctl against pprof.
 func benchCLI(c config) error {
 	root, err := moduleRoot(c.goCmd)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "diagkit-bench-")
+	dir, done, err := tempDir(c, "cli", "diagkit-bench-")
 	if err != nil {
 		return err
 	}
-	if c.keep {
-		logf("cli: keeping %s", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
+	defer done()
 
 	logf("cli: generating a %d-record profile", c.records)
 	data := synthprof.Bytes(c.records, c.seed)

@@ -233,11 +233,14 @@ func loadSides(cmd *cobra.Command, args []string, opts *compareOptions) ([2]*loa
 	}
 	for i, err := range errs {
 		if err != nil {
-			return sides, sideError([2]string{"BEFORE", "AFTER"}[i], err)
+			return sides, sideError(sideNames[i], err)
 		}
 	}
 	return sides, nil
 }
+
+// sideNames name the sides in errors.
+var sideNames = [2]string{"BEFORE", "AFTER"}
 
 // sideError says which side failed, keeping the exit code.
 func sideError(which string, err error) error {
@@ -269,7 +272,7 @@ func selectWindows(sides *[2]*loadedSide, ranges [2]*compare.Range) error {
 	}
 	for i, r := range ranges {
 		s := sides[i]
-		which := [2]string{"BEFORE", "AFTER"}[i]
+		which := sideNames[i]
 		if r != nil {
 			sel, err := r.Select(s.Replicates, compare.Newest(s.Replicates))
 			if err != nil {
