@@ -38,7 +38,11 @@ import (
 // (A service that sleeps between short bursts still waits for other
 // processes' time slices at every wake-up, whatever its weight: 0.5–0.7 s
 // per second beside four busy processes. That is real contention, so the
-// steady case keeps its one worker busy without sleeping.)
+// steady case keeps its one worker busy without sleeping.) Only one test at
+// a time, across go test's packages, holds that weight (testenv's
+// SetMaxWeight waits for it): at the same weight, the steady service beside
+// examples/internal/workload's accuracy test waited 1.0–1.2 s per second
+// and was, rightly, told its host was oversubscribed.
 const (
 	judgeWindow = 2 * time.Second
 	// judgeCooldown is short so that a lasting problem is logged again

@@ -64,9 +64,13 @@ func (cg *CPUCgroup) SetQuota(t testing.TB, cpus float64) {
 
 // SetMaxWeight gives the cgroup the highest CPU weight there is (v1
 // cpu.shares 262144, v2 cpu.weight 10000): against processes of the default
-// weight it gets the CPUs it asks for, as on a quiet machine.
+// weight it gets the CPUs it asks for, as on a quiet machine. It first
+// takes the claim on the highest weight (see claimMaxWeight), waiting while
+// another test, of this process or another, holds it; the claim lasts until
+// the test ends.
 func (cg *CPUCgroup) SetMaxWeight(t testing.TB) {
 	t.Helper()
+	claimMaxWeight(t)
 	must(t, cg.Group.SetMaxWeight())
 }
 

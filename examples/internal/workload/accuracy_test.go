@@ -55,7 +55,9 @@ func TestCgoBurnAccuracy(t *testing.T) {
 	// On a busy machine the kernel's profiling timers under-sample time in
 	// C (see above). In a cgroup of the highest CPU weight the workers get
 	// the CPUs they ask for beside other busy processes, as on an idle
-	// machine, so the comparison is made whatever else runs.
+	// machine, so the comparison is made whatever else runs (SetMaxWeight
+	// waits while another test holds that weight: beside diag's
+	// TestJudgement at the same weight, this test once kept 2 of 6 slices).
 	if runtime.GOOS == "linux" {
 		cg := testenv.NewCPUCgroup(t, nil)
 		cg.SetMaxWeight(t)
