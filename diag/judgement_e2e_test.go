@@ -43,6 +43,16 @@ import (
 // SetMaxWeight waits for it): at the same weight, the steady service beside
 // examples/internal/workload's accuracy test waited 1.0–1.2 s per second
 // and was, rightly, told its host was oversubscribed.
+//
+// The weight is the cgroup's, shared out among the CPUs by where its
+// threads have been running: one that wakes on a CPU where the cgroup has
+// had little load gets little of the weight there, and waits behind a busy
+// process. The steady service, one busy goroutine that yields every
+// millisecond, hops between threads, and beside two busy loops 2 of 4 runs
+// had a window with 0.16 and 0.57 s per second of waiting, enough for a
+// (true) contention warning. So it runs on one CPU of its own, as a
+// service given a whole CPU (a cpuset) would: 6 of 6 runs there waited
+// 0.003–0.017 s per second in every window, beside the same two loops.
 const (
 	judgeWindow = 2 * time.Second
 	// judgeCooldown is short so that a lasting problem is logged again
@@ -60,14 +70,23 @@ func TestJudgement(t *testing.T) {
 	bin := buildService(t)
 
 	t.Run("steady", func(t *testing.T) {
+		// On the last CPU, at GOMAXPROCS 1 (the runtime's default for
+		// one CPU of affinity): see above.
+		cpu, err := testenv.LastCPU()
+		if err != nil {
+			t.Fatal(err)
+		}
 		cg := quietCgroup(t)
-		c := startService(t, bin, cg, nil, "-problem", "none", "-workers", "1", "-busy", "1")
+		c := startServiceOn(t, bin, cg, []int{cpu}, nil, "-problem", "none", "-workers", "1", "-busy", "1")
 		ws := c.waitWindows(t, 6, time.Minute, func(ws []api.WindowReport) bool { return len(judged(ws)) >= 5 })
 		if n := len(judged(ws)); n < 5 {
 			t.Fatalf("only %d of %d windows had enough samples to judge", n, len(ws))
 		}
 		for _, w := range ws {
 			logWindow(t, w)
+			if w.Context.NumCPU != 1 || w.Context.GOMAXPROCS != 1 {
+				t.Errorf("window %d: %d CPUs, GOMAXPROCS %d; want the one CPU it was given", w.Seq, w.Context.NumCPU, w.Context.GOMAXPROCS)
+			}
 			for _, warn := range w.Warnings {
 				t.Errorf("window %d: %s %.4g (lead %s): %q", w.Seq, warn.Kind, warn.Value, warn.LeadCause, warn.Causes)
 			}
@@ -321,6 +340,13 @@ type service struct {
 // session of its own. It is killed at cleanup.
 func startService(t *testing.T, bin string, cg *testenv.CPUCgroup, env []string, args ...string) *service {
 	t.Helper()
+	return startServiceOn(t, bin, cg, nil, env, args...)
+}
+
+// startServiceOn is startService with the child restricted to the CPUs
+// listed (all when none).
+func startServiceOn(t *testing.T, bin string, cg *testenv.CPUCgroup, cpus []int, env []string, args ...string) *service {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"-duration", "3m"}, args...)...)
 	cmd.Env = append(os.Environ(), "DIAGKIT_ADDR=127.0.0.1:0",
 		"DIAGKIT_WINDOW="+judgeWindow.String(), "DIAGKIT_INTERVAL="+judgeWindow.String(),
@@ -332,7 +358,11 @@ func startService(t *testing.T, bin string, cg *testenv.CPUCgroup, env []string,
 		t.Fatal(err)
 	}
 	started := time.Now()
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if len(cpus) > 0 {
+		start = func() error { return testenv.StartOnCPUs(cmd, cpus...) }
+	}
+	if err := start(); err != nil {
 		t.Fatal(err)
 	}
 	if cg != nil {
