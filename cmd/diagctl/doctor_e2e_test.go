@@ -409,21 +409,24 @@ func startE2EChild(t *testing.T, bins string, sc e2eScenario) *e2eChild {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var cg *testenv.CPUCgroup
+	if runtime.GOOS == "linux" && !sc.defaultWeight {
+		// Every child runs at ten times the default CPU weight: beside
+		// other busy processes it still gets the CPUs it asks for, as on a
+		// quiet machine, so a profile of seconds holds the samples a check
+		// needs. SetHighWeight first waits while a test of another package
+		// (diag's TestJudgement) holds the highest weight, which would
+		// starve it. The cgroup's removal moves out a child still in it.
+		cg = testenv.NewCPUCgroup(t, nil)
+		cg.SetHighWeight(t)
+	}
 	c := &e2eChild{cmd: cmd, exited: make(chan struct{}), stderr: stderr, start: time.Now()}
 	c.psi0, _ = cpuPressureTotal()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.stop)
-	if runtime.GOOS == "linux" && !sc.defaultWeight {
-		// Every child runs at ten times the default CPU weight: beside
-		// other busy processes it still gets the CPUs it asks for, as on a
-		// quiet machine, so a profile of seconds holds the samples a check
-		// needs; below the highest weight, which diag's TestJudgement
-		// gives its children when the two packages' tests run at once.
-		// The cgroup's removal moves out a child still in it.
-		cg := testenv.NewCPUCgroup(t, nil)
-		cg.SetHighWeight(t)
+	if cg != nil {
 		cg.Add(t, cmd.Process.Pid)
 	}
 	lines := make(chan string, 1)

@@ -65,21 +65,24 @@ func (cg *CPUCgroup) SetQuota(t testing.TB, cpus float64) {
 // SetMaxWeight gives the cgroup the highest CPU weight there is (v1
 // cpu.shares 262144, v2 cpu.weight 10000): against processes of the default
 // weight it gets the CPUs it asks for, as on a quiet machine. It first
-// takes the claim on the highest weight (see claimMaxWeight), waiting while
-// another test, of this process or another, holds it; the claim lasts until
+// takes the weight claim exclusively (see claimWeight), waiting while any
+// other test, of this process or another, holds it; the claim lasts until
 // the test ends.
 func (cg *CPUCgroup) SetMaxWeight(t testing.TB) {
 	t.Helper()
-	claimMaxWeight(t)
+	claimWeight(t, true)
 	must(t, cg.Group.SetMaxWeight())
 }
 
 // SetHighWeight gives the cgroup ten times the default CPU weight (v1
 // cpu.shares 10240, v2 cpu.weight 1000): enough to get its CPUs beside
-// processes of the default weight, and less than SetMaxWeight's, so tests
-// of another package running at the same time keep theirs.
+// processes of the default weight, and below SetMaxWeight's.
+//
+// It first shares the weight claim (see claimWeight), waiting while a test
+// at the highest weight holds it; the claim lasts until the test ends.
 func (cg *CPUCgroup) SetHighWeight(t testing.TB) {
 	t.Helper()
+	claimWeight(t, false)
 	must(t, cg.Group.SetHighWeight())
 }
 

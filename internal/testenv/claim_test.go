@@ -12,12 +12,14 @@ import (
 )
 
 // lockHelperEnv makes the test binary, run again as a child, try the lock
-// at the path it names and print what happened.
+// at the path it names ("exclusive:PATH" or "shared:PATH") and print what
+// happened.
 const lockHelperEnv = "DIAGKIT_TESTENV_LOCK_HELPER"
 
 func TestMain(m *testing.M) {
-	if path := os.Getenv(lockHelperEnv); path != "" {
-		release, err := lockFile(path, 300*time.Millisecond)
+	if v := os.Getenv(lockHelperEnv); v != "" {
+		mode, path, _ := strings.Cut(v, ":")
+		release, err := lockFile(path, mode == "exclusive", 300*time.Millisecond)
 		if err != nil {
 			os.Stdout.WriteString("busy: " + err.Error() + "\n")
 			os.Exit(0)
@@ -29,12 +31,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// tryFromAnotherProcess runs the test binary as a child that tries the
-// lock at path, and returns its first word: "locked" or "busy:".
-func tryFromAnotherProcess(t *testing.T, path string) string {
+// fromAnotherProcess runs the test binary as a child that tries the lock
+// at path, and returns its first word: "locked" or "busy:".
+func fromAnotherProcess(t *testing.T, path string, exclusive bool) string {
 	t.Helper()
+	mode := "shared"
+	if exclusive {
+		mode = "exclusive"
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), lockHelperEnv+"="+path)
+	cmd.Env = append(os.Environ(), lockHelperEnv+"="+mode+":"+path)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("lock helper: %v: %s", err, out)
@@ -43,45 +49,61 @@ func tryFromAnotherProcess(t *testing.T, path string) string {
 	return word
 }
 
-func TestLockFileExcludesOtherProcesses(t *testing.T) {
+func TestLockFileBetweenProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "claim.lock")
-	if got := tryFromAnotherProcess(t, path); got != "locked" {
-		t.Fatalf("free lock: the other process got %q, want locked", got)
-	}
-	release, err := lockFile(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := tryFromAnotherProcess(t, path); got != "busy:" {
-		t.Errorf("held lock: the other process got %q, want busy", got)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	if got := tryFromAnotherProcess(t, path); got != "locked" {
-		t.Errorf("released lock: the other process got %q, want locked", got)
+	for _, c := range []struct {
+		name            string
+		held, requested bool // exclusive?
+		want            string
+	}{
+		{"exclusive held, exclusive asked", true, true, "busy:"},
+		{"exclusive held, shared asked", true, false, "busy:"},
+		{"shared held, exclusive asked", false, true, "busy:"},
+		{"shared held, shared asked", false, false, "locked"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := fromAnotherProcess(t, path, c.requested); got != "locked" {
+				t.Fatalf("free lock: the other process got %q, want locked", got)
+			}
+			release, err := lockFile(path, c.held, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fromAnotherProcess(t, path, c.requested); got != c.want {
+				t.Errorf("held lock: the other process got %q, want %s", got, c.want)
+			}
+			if err := release(); err != nil {
+				t.Fatal(err)
+			}
+			if got := fromAnotherProcess(t, path, c.requested); got != "locked" {
+				t.Errorf("released lock: the other process got %q, want locked", got)
+			}
+		})
 	}
 }
 
 func TestLockFileWaitsForRelease(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "claim.lock")
-	first, err := lockFile(path, time.Second)
+	// Each lock opens the file anew, so two in one process conflict as
+	// between processes: two tests of one package wait for each other.
+	first, err := lockFile(path, false, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// flock conflicts between open files even in one process, so a second
-	// open of the file stands in for another test process.
 	go func() {
 		time.Sleep(300 * time.Millisecond)
 		_ = first()
 	}()
 	start := time.Now()
-	second, err := lockFile(path, time.Minute)
+	second, err := lockFile(path, true, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer second()
 	if waited := time.Since(start); waited < 300*time.Millisecond {
-		t.Errorf("got the lock after %v, before the holder let go at 300ms", waited)
+		t.Errorf("got the exclusive lock after %v, before the shared holder let go at 300ms", waited)
+	}
+	if _, err := lockFile(path, false, 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "stayed locked") {
+		t.Errorf("shared lock beside an exclusive one: %v, want a timeout", err)
 	}
 }

@@ -10,17 +10,23 @@ import (
 	"time"
 )
 
-// lockFile takes an exclusive flock on path, polling until timeout, and
-// returns the function that lets it go. The kernel drops the lock when the
-// process exits, so a test binary that crashes holds nobody up.
-func lockFile(path string, timeout time.Duration) (release func() error, err error) {
+// lockFile takes a flock on path, exclusive or shared, through a new open
+// file (so that two locks in one process conflict as between processes),
+// polling until timeout, and returns the function that lets it go. The
+// kernel drops the lock when the process exits, so a test binary that
+// crashes holds nobody up.
+func lockFile(path string, exclusive bool, timeout time.Duration) (release func() error, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, err
 	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
 	deadline := time.Now().Add(timeout)
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err == nil {
 			break
 		}
@@ -30,7 +36,7 @@ func lockFile(path string, timeout time.Duration) (release func() error, err err
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("%s stayed locked by another test process for %v", path, timeout)
+			return nil, fmt.Errorf("%s stayed locked by other tests for %v", path, timeout)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
