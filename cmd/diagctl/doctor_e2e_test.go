@@ -215,8 +215,11 @@ func TestDoctorE2E(t *testing.T) {
 const maxContendedShare = 0.05
 
 // maxContendedAttempts bounds how often a contention-sensitive baseline is
-// started again when the machine's CPUs were taken.
-const maxContendedAttempts = 3
+// started again when the machine's CPUs were taken. Beside two busy loops
+// 4 of 14 attempts had a sample or two in runtime.asyncPreempt (hot_loops
+// warns), so all of three attempts would in about 2 runs in a hundred, all
+// of five in about 2 in a thousand.
+const maxContendedAttempts = 5
 
 func runE2EScenario(t *testing.T, bins string, sc e2eScenario) {
 	for attempt := 1; ; attempt++ {
@@ -284,19 +287,25 @@ func runE2EScenario(t *testing.T, bins string, sc e2eScenario) {
 			t.Fatalf("async preemption %.2f%% of the baseline's CPU, more than contention explains (%s):\n\t%s", 100*share, load, strings.Join(contended, "\n\t"))
 		}
 		t.Logf("attempt %d: the machine's CPUs were taken (%s), so these say nothing of the baseline:\n\t%s", attempt, load, strings.Join(contended, "\n\t"))
-		if attempt == maxContendedAttempts {
-			// At a high CPU weight the baseline's async-preempt share
-			// and hot loops hold beside busy processes; what is left is its
-			// threads waiting for a CPU as they wake, which the doctor
-			// rightly blames on the other processes (contentionExplains).
-			// That is the judgement to check on a busy machine.
-			for _, line := range contended {
-				if !strings.HasPrefix(line, api.CheckCPUContention+" ") {
-					testenv.MustRun(t, "the machine stayed too busy for a well-behaved baseline over %d attempts: %s", attempt, line)
-				}
+		// At a high CPU weight the baseline's async-preempt share and hot
+		// loops usually hold beside busy processes; what is left is its
+		// threads waiting for a CPU as they wake, which the doctor rightly
+		// blames on the other processes (contentionExplains). That is the
+		// judgement to check on a busy machine, on whichever attempt gives
+		// it: the attempts after it could only add a sample or two in
+		// runtime.asyncPreempt, which the contention explains as well.
+		var other []string
+		for _, line := range contended {
+			if !strings.HasPrefix(line, api.CheckCPUContention+" ") {
+				other = append(other, line)
 			}
+		}
+		if len(other) == 0 {
 			t.Logf("the busy machine's contention is blamed on the other processes, as it should be")
 			return
+		}
+		if attempt == maxContendedAttempts {
+			testenv.MustRun(t, "the machine stayed too busy for a well-behaved baseline over %d attempts: %s", attempt, strings.Join(other, "; "))
 		}
 		c.stop()
 	}
