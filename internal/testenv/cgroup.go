@@ -86,6 +86,15 @@ func (cg *CPUCgroup) SetHighWeight(t testing.TB) {
 	must(t, cg.Group.SetHighWeight())
 }
 
+// ShareWeightClaim shares the weight claim (see claimWeight) for the rest
+// of t without a cgroup: for a test whose children run at the default
+// weight, which busy processes of that weight cannot starve, but one at
+// the highest weight can.
+func ShareWeightClaim(t testing.TB) {
+	t.Helper()
+	claimWeight(t, false)
+}
+
 // Add moves a process, with all its threads, into the cgroup.
 func (cg *CPUCgroup) Add(t testing.TB, pid int) {
 	t.Helper()
