@@ -147,7 +147,9 @@ func TestJudgement(t *testing.T) {
 	t.Run("busy neighbours", func(t *testing.T) {
 		// No cgroup: the child competes for the CPUs like any process, in
 		// a session (so a scheduler autogroup) of its own, as are the
-		// three neighbours.
+		// three neighbours. Those would starve other packages' tests that
+		// need their CPUs: the claim keeps them from running meanwhile.
+		testenv.HoldWeightClaim(t)
 		c := startService(t, bin, nil, nil, "-problem", "none")
 		c.waitWindows(t, 2, time.Minute, nil)
 		onset := time.Now()

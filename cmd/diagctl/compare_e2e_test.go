@@ -19,8 +19,9 @@ func TestCompareTwoLiveAgents(t *testing.T) {
 	// busy processes of the default weight, and two children at a higher
 	// weight keeping three CPUs' worth busy starved the diag package's
 	// tests running beside them. But a test at the highest weight (diag's
-	// TestJudgement) can take nearly all the CPU for seconds, so they share
-	// the weight claim, which keeps such a test from running beside them.
+	// TestJudgement) can take nearly all the CPU for seconds, as can its
+	// busy neighbours, so they share the weight claim, which keeps those
+	// from running beside them.
 	testenv.ShareWeightClaim(t)
 	base := startE2EChild(t, bins, e2eScenario{name: "baseline", bin: "steady", defaultWeight: true})
 	canary := startE2EChild(t, bins, e2eScenario{name: "canary", bin: "cgotiny", defaultWeight: true})
@@ -29,8 +30,8 @@ func TestCompareTwoLiveAgents(t *testing.T) {
 	// idle machine) the call rate was not significant over 6 and 6, while
 	// the crossing share was. That run's windows were not kept; a failure
 	// now prints the whole comparison.
-	base.waitWindows(t, 10, 500)
-	canary.waitWindows(t, 10, 500)
+	base.waitWindows(t, 10, 300)
+	canary.waitWindows(t, 10, 300)
 
 	decode := func(t *testing.T, res result) *compare.Document {
 		t.Helper()

@@ -95,6 +95,15 @@ func ShareWeightClaim(t testing.TB) {
 	claimWeight(t, false)
 }
 
+// HoldWeightClaim takes the weight claim exclusively (see claimWeight) for
+// the rest of t without a cgroup: for a test that makes the machine busy
+// on purpose, which would starve the children of tests that need their
+// CPUs.
+func HoldWeightClaim(t testing.TB) {
+	t.Helper()
+	claimWeight(t, true)
+}
+
 // Add moves a process, with all its threads, into the cgroup.
 func (cg *CPUCgroup) Add(t testing.TB, pid int) {
 	t.Helper()
