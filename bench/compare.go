@@ -83,34 +83,17 @@ func benchCompare(c config) error {
 
 	logf("compare: %d rounds of diagctl compare, pprof -diff_base, go tool pprof -diff_base (order reversed every other round)", c.pairs)
 	load := newLoadTracker()
-	wall := make([][]float64, len(cmds))
-	cpu := make([][]float64, len(cmds))
-	for i := range c.pairs {
-		order := []int{0, 1, 2}
-		if i%2 == 1 {
-			order = []int{2, 1, 0}
-		}
-		for _, k := range order {
-			w, cp, err := cmds[k].time(root)
-			if err != nil {
-				return err
-			}
-			wall[k] = append(wall[k], w.Seconds())
-			cpu[k] = append(cpu[k], cp.Seconds())
-		}
+	wall, cpu, err := interleave(cmds, root, c.pairs, func(i int) {
 		load.sample()
 		if (i+1)%5 == 0 && i+1 < c.pairs {
 			logf("compare: %d of %d rounds, load average %s", i+1, c.pairs, loadavg())
 		}
-	}
+	})
 	load.stop()
-	speedup := func(m [][]float64, k int) []float64 {
-		out := make([]float64, len(m[0]))
-		for i := range out {
-			out[i] = m[k][i] / m[0][i]
-		}
-		return out
+	if err != nil {
+		return err
 	}
+	speedup := ratiosTo
 
 	fmt.Printf("### diagctl compare vs pprof -diff_base, whole process (two %d-record profiles, %.1f and %.1f MB gzipped, %d locations each, %d of before's %d functions with samples in both)\n\n",
 		c.records, float64(sizes[0])/1e6, float64(sizes[1])/1e6, locations, both, inBefore)

@@ -399,29 +399,11 @@ func benchCLI(c config) error {
 	}
 
 	logf("cli: %d rounds of diagctl, pprof, go tool pprof (order reversed every other round)", c.pairs)
-	wall := make([][]float64, len(cmds))
-	cpu := make([][]float64, len(cmds))
-	for i := range c.pairs {
-		order := []int{0, 1, 2}
-		if i%2 == 1 {
-			order = []int{2, 1, 0}
-		}
-		for _, k := range order {
-			w, cp, err := cmds[k].time(root)
-			if err != nil {
-				return err
-			}
-			wall[k] = append(wall[k], w.Seconds())
-			cpu[k] = append(cpu[k], cp.Seconds())
-		}
+	wall, cpu, err := interleave(cmds, root, c.pairs, nil)
+	if err != nil {
+		return err
 	}
-	ratios := func(m [][]float64, k int) []float64 {
-		out := make([]float64, len(m[0]))
-		for i := range out {
-			out[i] = m[k][i] / m[0][i]
-		}
-		return out
-	}
+	ratios := ratiosTo
 
 	fmt.Printf("### diagctl vs pprof, whole process (%d records, %.1f MB gzipped, %d locations)\n\n",
 		c.records, float64(len(data))/1e6, countLocations(data))
@@ -504,6 +486,42 @@ func (c command) check(dir string) ([]byte, error) {
 // time runs the command with its output to /dev/null (an *os.File, so no
 // copying goroutine in this process) and returns its wall-clock time and CPU
 // time.
+// interleave times each command once per round, in dir, in the order
+// 0, 1, 2, … and reversed every other round, calling after (when not nil)
+// at the end of each round; wall[k][i] and cpu[k][i] are command k's
+// seconds in round i.
+func interleave(cmds []command, dir string, rounds int, after func(round int)) (wall, cpu [][]float64, err error) {
+	wall = make([][]float64, len(cmds))
+	cpu = make([][]float64, len(cmds))
+	for i := range rounds {
+		for j := range cmds {
+			k := j
+			if i%2 == 1 {
+				k = len(cmds) - 1 - j
+			}
+			w, cp, err := cmds[k].time(dir)
+			if err != nil {
+				return nil, nil, err
+			}
+			wall[k] = append(wall[k], w.Seconds())
+			cpu[k] = append(cpu[k], cp.Seconds())
+		}
+		if after != nil {
+			after(i)
+		}
+	}
+	return wall, cpu, nil
+}
+
+// ratiosTo is, round by round, command k's seconds over command 0's.
+func ratiosTo(m [][]float64, k int) []float64 {
+	out := make([]float64, len(m[0]))
+	for i := range out {
+		out[i] = m[k][i] / m[0][i]
+	}
+	return out
+}
+
 func (c command) time(dir string) (wall, cpu time.Duration, err error) {
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
