@@ -54,12 +54,12 @@ func Take() Snapshot {
 // backwards (end taken before start, a moved cgroup) is unavailable, as is
 // everything start or end lacks.
 //
-// The run-queue wait sums the threads read at both ends: a thread created or
-// ended inside the window contributes nothing (its time before it was
-// created or after it ended is not in any schedstat both ends read), and a
-// thread whose counters went backwards (its tid reused) is skipped. So it
-// undercounts a process that churns threads; a Go process mostly keeps its
-// threads.
+// The run-queue wait sums the threads read at both ends and the threads
+// created inside the window (their counters start at zero): a thread that
+// ended inside the window contributes nothing (its time before it ended is
+// not in the end's schedstat), and a thread whose counters went backwards
+// (its tid reused) is skipped. So it undercounts a process that churns
+// threads; a Go process mostly keeps its threads.
 func Context(start, end Snapshot) api.Context {
 	c := api.Context{
 		GoVersion:       runtime.Version(),

@@ -115,10 +115,10 @@ func TestContextFromSnapshots(t *testing.T) {
 		CgroupThrottledSeconds:          ptr(0.25),
 		CgroupThrottledShare:            ptr(0.2),
 		CgroupThrottledSecondsPerSecond: ptr(0.125),
-		RunQueueWaitSeconds:             ptr(0.5), // threads 1 and 5
-		RunQueueWaitPerSecond:           ptr(0.25),
-		RunQueueWaitRatio:               ptr(0.5),
-		RunQueueThreads:                 ptr[int64](2),
+		RunQueueWaitSeconds:             ptr(1.5), // threads 1 and 5 (0.25 s each), and 9 from its creation
+		RunQueueWaitPerSecond:           ptr(0.75),
+		RunQueueWaitRatio:               ptr(0.75), // of 2 s run: 0.5 s by 1 and 5, 1 s by 9
+		RunQueueThreads:                 ptr[int64](3),
 		HostBusyCPUs:                    ptr(3.0),
 		StealCPUs:                       ptr(0.25),
 		OtherCPUs:                       ptr(2.0), // 3 - 0.25 - 1.5/2

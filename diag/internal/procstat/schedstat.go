@@ -230,9 +230,19 @@ func parseDecimal(b []byte) (uint64, []byte, bool) {
 }
 
 // runQueue fills c's run-queue figures from the threads read at both ends:
-// it sums the deltas of the threads present in both. A thread created or
-// ended inside the window is not counted (its schedstat at the other end is
-// unknown), nor one whose counters went backwards (its tid was reused).
+// it sums the deltas of the threads present in both, and the counters of
+// the threads created inside the window, which start at zero when a thread
+// is created. Without those, a window a busy thread started in counts only
+// the threads that waited for it (the runtime's monitor, idle workers
+// woken now and then): in the first window of a process pinned to one
+// CPU, they waited 112 times the CPU they got, and the window was judged
+// contended, while in every later one the whole process waited under 1 %
+// of its CPU. A thread is taken as new when its tid is above every tid read at
+// the start, and the start read them all (not capped): tids grow until
+// they wrap around, and a thread whose read failed at the start, or one
+// beyond the cap, would otherwise count its whole life. A thread that ended
+// inside the window is not counted (its end is unknown), nor one whose
+// counters went backwards (its tid was reused).
 func runQueue(c *api.Context, start, end schedStat, secs float64) {
 	c.RunQueueThreadsCapped = start.capped || end.capped
 	switch {
@@ -243,13 +253,20 @@ func runQueue(c *api.Context, start, end schedStat, secs float64) {
 	var run, wait float64 // ns; exact to 2^53 ns, 104 days
 	var n, common int64
 	s, e := start.threads, end.threads
-	for len(s) > 0 && len(e) > 0 {
-		switch a, b := s[0], e[0]; {
-		case a.tid < b.tid:
+	lastStart := s[len(s)-1].tid
+	for len(e) > 0 {
+		switch b := e[0]; {
+		case len(s) > 0 && s[0].tid < b.tid:
 			s = s[1:]
-		case a.tid > b.tid:
+		case len(s) == 0 || s[0].tid > b.tid:
 			e = e[1:]
+			if !start.capped && b.tid > lastStart {
+				run += float64(b.run)
+				wait += float64(b.wait)
+				n++
+			}
 		default:
+			a := s[0]
 			s, e = s[1:], e[1:]
 			common++
 			if b.run < a.run || b.wait < a.wait {

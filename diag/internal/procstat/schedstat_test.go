@@ -246,12 +246,36 @@ func TestRunQueue(t *testing.T) {
 				RunQueueWaitRatio: ptr(0.25), RunQueueThreads: ptr[int64](2)},
 		},
 		{
-			name:  "churn: threads that ended or began in the window count nothing",
+			// 3 ended; 4, below the start's highest tid, may be a reused
+			// tid or a thread whose read failed: neither counts. 6 began
+			// in the window: all of its counters do.
+			name:  "churn: threads that ended count nothing, threads that began count from zero",
 			start: th(threadSched{1, 1e9, 0}, threadSched{3, 5e9, 5e9}, threadSched{5, 1e9, 0}),
-			end:   th(threadSched{1, 2e9, 1e9}, threadSched{4, 9e9, 9e9}, threadSched{5, 1e9, 0}, threadSched{6, 9e9, 9e9}),
+			end:   th(threadSched{1, 2e9, 1e9}, threadSched{4, 9e9, 9e9}, threadSched{5, 1e9, 0}, threadSched{6, 5e8, 5e8}),
+			secs:  1,
+			want: api.Context{RunQueueWaitSeconds: ptr(1.5), RunQueueWaitPerSecond: ptr(1.5),
+				RunQueueWaitRatio: ptr(1.0), RunQueueThreads: ptr[int64](3)},
+		},
+		{
+			// A process starting up on one CPU: the busy thread began after
+			// the start; counted, the others' waiting behind it is small
+			// beside what the process ran (here 10 ms against 1.01 s).
+			name:  "a busy thread begun in the window",
+			start: th(threadSched{10, 1e6, 0}, threadSched{11, 0, 0}),
+			end:   th(threadSched{10, 2e6, 5e6}, threadSched{11, 1e6, 5e6}, threadSched{14, 1e9, 0}),
+			secs:  1,
+			want: api.Context{RunQueueWaitSeconds: ptr(0.01), RunQueueWaitPerSecond: ptr(0.01),
+				RunQueueWaitRatio: ptr(0.01 / 1.002), RunQueueThreads: ptr[int64](3)},
+		},
+		{
+			// Beyond the cap at the start, a high tid may have run long
+			// before the window: it does not count.
+			name:  "capped start: a thread not read at the start is not counted",
+			start: schedStat{threads: []threadSched{{1, 1e9, 1e9}}, capped: true},
+			end:   th(threadSched{1, 2e9, 2e9}, threadSched{7, 9e9, 9e9}),
 			secs:  1,
 			want: api.Context{RunQueueWaitSeconds: ptr(1.0), RunQueueWaitPerSecond: ptr(1.0),
-				RunQueueWaitRatio: ptr(1.0), RunQueueThreads: ptr[int64](2)},
+				RunQueueWaitRatio: ptr(1.0), RunQueueThreads: ptr[int64](1), RunQueueThreadsCapped: true},
 		},
 		{
 			name:  "counters went backwards (a reused tid): that thread is skipped",
