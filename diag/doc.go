@@ -117,7 +117,7 @@
 //	diagkit_cgroup_cpu_limit_cpus            cgroup CPU quota in CPUs; absent without a limit
 //	diagkit_run_queue_wait_ratio             run-queue wait per second of CPU (schedstat)
 //	diagkit_cgroup_throttled_periods_ratio   share of cgroup periods throttled
-//	diagkit_other_processes_cpus             CPUs other processes used (/proc/stat)
+//	diagkit_other_processes_cpus             CPUs other processes used on its CPUs (/proc/stat)
 //
 // The process's own counters are read from it at each scrape, present from
 // the start (each absent where the platform cannot tell); rate() them:

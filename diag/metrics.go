@@ -38,7 +38,7 @@ var (
 	descThrottled = prometheus.NewDesc("diagkit_cgroup_throttled_periods_ratio",
 		"Share of the cgroup's CPU periods in which the effective quota throttled the process, over the latest profiling window; absent without periods.", nil, nil)
 	descOtherCPUs = prometheus.NewDesc("diagkit_other_processes_cpus",
-		"CPUs other processes on the machine used over the latest profiling window (/proc/stat busy time less the process's own, steal excluded); absent where unavailable.", nil, nil)
+		"CPUs other processes used over the latest profiling window on the CPUs the process may run on (its affinity; /proc/stat busy time less the process's own, steal excluded); absent where unavailable.", nil, nil)
 
 	// Read from the process at scrape time, present from the start (each
 	// absent where the platform cannot tell).

@@ -189,7 +189,7 @@ diagkit_cgroup_throttled_periods_ratio 0.375
 # HELP diagkit_gomaxprocs_threads GOMAXPROCS (the most threads running Go code at once) at the end of the latest profiling window.
 # TYPE diagkit_gomaxprocs_threads gauge
 diagkit_gomaxprocs_threads 8
-# HELP diagkit_other_processes_cpus CPUs other processes on the machine used over the latest profiling window (/proc/stat busy time less the process's own, steal excluded); absent where unavailable.
+# HELP diagkit_other_processes_cpus CPUs other processes used over the latest profiling window on the CPUs the process may run on (its affinity; /proc/stat busy time less the process's own, steal excluded); absent where unavailable.
 # TYPE diagkit_other_processes_cpus gauge
 diagkit_other_processes_cpus 0.5
 # HELP diagkit_run_queue_wait_ratio Seconds the process's threads waited on the run queue for a CPU per second of CPU they got, over the latest profiling window (/proc/self/task/*/schedstat); absent where unavailable.

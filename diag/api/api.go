@@ -97,12 +97,16 @@ type Context struct {
 	// weaker evidence.
 	RunQueueWaitUnavailable string `json:"run_queue_wait_unavailable,omitempty"`
 
-	// The machine's CPUs over the window (/proc/stat), in CPUs: busy time
-	// of every process per second of wall time; OtherCPUs is that minus
-	// this process's CPU (ProcessCPUSeconds), floored at 0; StealCPUs is
-	// time the hypervisor ran other guests on this machine's vCPUs. Nil
-	// where unavailable. On a container host /proc/stat is the host's, so
-	// OtherCPUs counts every other container too.
+	// The CPUs this process may run on over the window (/proc/stat), in
+	// CPUs: the machine's, or only those its CPU affinity allows when that
+	// leaves some out (taskset, a cpuset cgroup, a pinned container), so
+	// that a neighbour on a CPU it cannot use is not counted. HostBusyCPUs
+	// is their busy time, of every process, per second of wall time;
+	// OtherCPUs is that minus this process's CPU (ProcessCPUSeconds),
+	// floored at 0; StealCPUs is time the hypervisor ran other guests on
+	// those vCPUs. Nil where unavailable, and for a window in which the
+	// affinity changed. On a container host /proc/stat is the host's, so
+	// OtherCPUs counts every other container on those CPUs too.
 	HostBusyCPUs *float64 `json:"host_busy_cpus"`
 	OtherCPUs    *float64 `json:"other_cpus"`
 	StealCPUs    *float64 `json:"steal_cpus"`

@@ -1,8 +1,12 @@
 package procstat
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"io/fs"
+	"math"
+	"slices"
 
 	"github.com/diagkit/diagkit/diag/api"
 )
@@ -11,27 +15,109 @@ import (
 // on every Linux architecture Go runs on.
 const userHZ = 100
 
-// hostCPU is the machine's CPU time from /proc/stat's aggregate "cpu" line,
-// in USER_HZ ticks since boot.
+// hostCPU is CPU time from /proc/stat, in USER_HZ ticks since boot: the
+// whole machine's (the aggregate "cpu" line), or, when the process's CPU
+// affinity (taskset, a cpuset cgroup, a pinned container) leaves some of
+// the machine's CPUs out, the sum of the "cpuN" lines of the CPUs it may run
+// on. A neighbour busy on a CPU the process cannot use takes nothing from
+// it: counted, a service pinned to one CPU of two was told that other
+// processes used 0.83 CPUs "of 1" while they ran on the other one.
 type hostCPU struct {
 	busy  uint64 // user + nice + system + irq + softirq + steal
 	steal uint64
+	// cpus identifies the CPUs summed (a digest of their numbers), 0 for
+	// the whole machine: the two ends of a window must have the same.
+	cpus uint64
 }
 
-// hostCPUFrom reads the first line of proc/stat in fsys (a view of "/"). It
-// reads only the file's head: the rest (per-CPU lines, interrupt counts) can
-// be kilobytes on a large machine.
-func hostCPUFrom(fsys fs.FS) opt[hostCPU] {
-	var buf [512]byte
-	n, err := readSmall(fsys, "proc/stat", buf[:])
+// statHeadLine bounds a /proc/stat line hostCPUFrom reads: a cpu line is
+// at most 10 fields of 20 digits, its name and spaces.
+const statHeadLine = 512
+
+// hostCPUFrom reads proc/stat in fsys (a view of "/"): its first line, or,
+// when allowed (sorted CPU numbers, no duplicates) lists fewer CPUs than
+// the file has cpuN lines, the sum of their lines. It falls back to the
+// first line when allowed is nil or every CPU, or when some CPU in allowed
+// has no line (offline, or a /proc/stat that numbers a container's CPUs
+// from 0, as lxcfs does, while the affinity has the host's numbers). It
+// reads only the cpu lines at the file's head: the rest (interrupt counts)
+// can be kilobytes on a large machine.
+func hostCPUFrom(fsys fs.FS, allowed []int) opt[hostCPU] {
+	f, err := fsys.Open("proc/stat")
 	if err != nil {
 		return opt[hostCPU]{}
 	}
-	line, _, found := bytes.Cut(buf[:n], []byte{'\n'})
-	if !found && n == len(buf) {
-		return opt[hostCPU]{} // a first line that long is not the cpu line
+	defer f.Close()
+	size := statHeadLine
+	if allowed != nil {
+		size = 4096
 	}
-	return parseStatCPU(line)
+	br := bufio.NewReaderSize(f, size)
+	line, ok := statLine(br)
+	if !ok {
+		return opt[hostCPU]{}
+	}
+	whole := parseStatCPU(line)
+	if !whole.ok || len(allowed) == 0 {
+		return whole
+	}
+	var sum hostCPU
+	lines, found := 0, 0
+	for {
+		line, ok := statLine(br)
+		if !ok || !bytes.HasPrefix(line, []byte("cpu")) {
+			break
+		}
+		cpu, rest, ok := parseDecimal(line[len("cpu"):])
+		if !ok || cpu > math.MaxInt32 {
+			return whole
+		}
+		v := parseStatFields(rest)
+		if !v.ok {
+			return whole
+		}
+		lines++
+		if _, in := slices.BinarySearch(allowed, int(cpu)); !in {
+			continue
+		}
+		found++
+		if sum.busy+v.v.busy < sum.busy {
+			return whole
+		}
+		sum.busy += v.v.busy
+		sum.steal += v.v.steal
+	}
+	if found != len(allowed) || lines <= found {
+		return whole
+	}
+	sum.cpus = cpuDigest(allowed)
+	return some(sum)
+}
+
+// statLine reads one line of at most statHeadLine bytes, without its
+// newline; false at the end, on an error or for a longer line.
+func statLine(br *bufio.Reader) ([]byte, bool) {
+	line, err := br.ReadSlice('\n')
+	switch {
+	case err == nil:
+		line = line[:len(line)-1]
+	case err == io.EOF && len(line) > 0:
+	default:
+		return nil, false
+	}
+	return line, len(line) <= statHeadLine
+}
+
+// cpuDigest is an FNV-1a digest of the CPU numbers, never 0.
+func cpuDigest(cpus []int) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range cpus {
+		for i := 0; i < 4; i++ {
+			h ^= uint64(byte(c >> (8 * i)))
+			h *= 1099511628211
+		}
+	}
+	return h | 1
 }
 
 // parseStatCPU parses /proc/stat's aggregate line, "cpu" then user nice
@@ -43,8 +129,15 @@ func parseStatCPU(line []byte) opt[hostCPU] {
 	if !ok {
 		return opt[hostCPU]{}
 	}
+	return parseStatFields(rest)
+}
+
+// parseStatFields parses the fields of a cpu line after its name: spaces,
+// then user nice system idle iowait irq softirq steal [guest ...].
+func parseStatFields(rest []byte) opt[hostCPU] {
 	const user, nice, system, idle, iowait, irq, softirq, steal = 0, 1, 2, 3, 4, 5, 6, 7
 	var f [8]uint64
+	var ok bool
 	for i := range f {
 		for len(rest) > 0 && rest[0] == ' ' {
 			rest = rest[1:]
@@ -73,7 +166,7 @@ func hostCPUs(c *api.Context, start, end opt[hostCPU], secs float64) {
 		return
 	}
 	s, e := start.v, end.v
-	if e.busy < s.busy || e.steal < s.steal {
+	if s.cpus != e.cpus || e.busy < s.busy || e.steal < s.steal {
 		return
 	}
 	busy := float64(e.busy-s.busy) / userHZ / secs

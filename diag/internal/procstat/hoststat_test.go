@@ -2,10 +2,13 @@ package procstat
 
 import (
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/diagkit/diagkit/diag/api"
 )
 
 func TestParseStatCPU(t *testing.T) {
@@ -100,9 +103,84 @@ func TestHostCPUFrom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := hostCPUFrom(tt.fsys); got != tt.want {
+			if got := hostCPUFrom(tt.fsys, nil); got != tt.want {
 				t.Errorf("hostCPUFrom = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
+}
+
+func TestHostCPUFromAllowedCPUs(t *testing.T) {
+	file := func(s string) fstest.MapFS {
+		return fstest.MapFS{"proc/stat": &fstest.MapFile{Data: []byte(s)}}
+	}
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	stat := "cpu  300 0 30 900 0 0 3 6 0 0\n" +
+		"cpu0 100 0 10 300 0 0 1 2 0 0\n" +
+		"cpu1 200 0 20 300 0 0 2 4 0 0\n" +
+		"cpu2 0 0 0 300 0 0 0 0 0 0\n" +
+		"intr 123456" + strings.Repeat(" 0", 3000) + "\nctxt 1\nbtime 1\n"
+	whole := hostCPU{busy: 300 + 30 + 3 + 6, steal: 6}
+	tests := []struct {
+		name    string
+		stat    string
+		allowed []int
+		want    opt[hostCPU]
+	}{
+		{"unknown affinity: the whole machine", stat, nil, some(whole)},
+		{"every CPU: the whole machine", stat, []int{0, 1, 2}, some(whole)},
+		{"one CPU", stat, []int{1}, some(hostCPU{busy: 200 + 20 + 2 + 4, steal: 4, cpus: cpuDigest([]int{1})})},
+		{"two CPUs", stat, []int{0, 2}, some(hostCPU{busy: 100 + 10 + 1 + 2, steal: 2, cpus: cpuDigest([]int{0, 2})})},
+		{"a CPU without a line (numbered otherwise): the whole machine", stat, []int{1, 5}, some(whole)},
+		{"a malformed cpu line: the whole machine", strings.Replace(stat, "cpu1 200", "cpu1 2x0", 1), []int{1}, some(whole)},
+		{"a cpu line of another name: the whole machine", strings.Replace(stat, "cpu1 ", "cpuX ", 1), []int{0}, some(whole)},
+		{"no per-CPU lines: the whole machine", "cpu  1 2 3 4 5 6 7 8\n", []int{0}, some(hostCPU{busy: 27, steal: 8})},
+		{"no newline at the end", "cpu  2 0 0 0 0 0 0 0\ncpu0 1 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0", []int{1},
+			some(hostCPU{busy: 1, cpus: cpuDigest([]int{1})})},
+		{"a malformed aggregate line: nothing", "cpu  x\ncpu0 1 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0\n", []int{1}, opt[hostCPU]{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := hostCPUFrom(file(tt.stat), tt.allowed); got != tt.want {
+				t.Errorf("hostCPUFrom(%v) = %+v, want %+v", tt.allowed, got, tt.want)
+			}
+		})
+	}
+	if cpuDigest([]int{0}) == cpuDigest([]int{1}) || cpuDigest([]int{0, 1}) == cpuDigest([]int{1, 0}) || cpuDigest(nil) == 0 {
+		t.Error("cpuDigest does not tell CPU sets apart")
+	}
+}
+
+// TestHostCPUsAffinityChanged: a window whose ends summed different CPUs
+// has no machine figures.
+func TestHostCPUsAffinityChanged(t *testing.T) {
+	var c api.Context
+	c.ProcessCPUSeconds = ptr(0.5)
+	hostCPUs(&c, some(hostCPU{busy: 100, cpus: cpuDigest([]int{1})}), some(hostCPU{busy: 300}), 1)
+	if c.HostBusyCPUs != nil || c.OtherCPUs != nil || c.StealCPUs != nil {
+		t.Errorf("host %v other %v steal %v, want none", deref(c.HostBusyCPUs), deref(c.OtherCPUs), deref(c.StealCPUs))
+	}
+	hostCPUs(&c, some(hostCPU{busy: 100, cpus: cpuDigest([]int{1})}), some(hostCPU{busy: 300, cpus: cpuDigest([]int{1})}), 1)
+	if c.HostBusyCPUs == nil || *c.HostBusyCPUs != 2 || c.OtherCPUs == nil || *c.OtherCPUs != 1.5 {
+		t.Errorf("host %v other %v, want 2 and 1.5", deref(c.HostBusyCPUs), deref(c.OtherCPUs))
+	}
+}
+
+// FuzzHostCPUFrom: any /proc/stat and CPU list, no panic; a per-CPU sum
+// only for a CPU list the file has lines for.
+func FuzzHostCPUFrom(f *testing.F) {
+	f.Add([]byte("cpu  300 0 30 900 0 0 3 6 0 0\ncpu0 100 0 10 300 0 0 1 2 0 0\ncpu1 200 0 20 300 0 0 2 4 0 0\nintr 1 2\n"), []byte{1})
+	f.Add([]byte("cpu  1 2 3 4 5 6 7 8\n"), []byte{0, 1})
+	f.Fuzz(func(t *testing.T, stat, cpus []byte) {
+		var allowed []int
+		for _, c := range cpus {
+			allowed = append(allowed, int(c))
+		}
+		slices.Sort(allowed)
+		allowed = slices.Compact(allowed)
+		got := hostCPUFrom(fstest.MapFS{"proc/stat": &fstest.MapFile{Data: stat}}, allowed)
+		if got.ok && got.v.cpus != 0 && (len(allowed) == 0 || got.v.cpus != cpuDigest(allowed)) {
+			t.Fatalf("hostCPUFrom(%q, %v) = %+v: a sum of CPUs not asked for", stat, allowed, got)
+		}
+	})
 }

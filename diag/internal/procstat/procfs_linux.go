@@ -3,6 +3,8 @@ package procstat
 import (
 	"io/fs"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // hostFS is where Take finds /proc and the cgroup filesystems, except the
@@ -18,5 +20,23 @@ func readCgroup() cgroupStat { return cgroupFrom(hostFS) }
 // releases without /sched/threads/total:threads.
 func readOSThreads() opt[uint64] { return threadsFrom(hostFS) }
 
-// readHostCPU reads the machine's CPU time from /proc/stat.
-func readHostCPU() opt[hostCPU] { return hostCPUFrom(hostFS) }
+// readHostCPU reads the CPU time of the CPUs this process may run on from
+// /proc/stat.
+func readHostCPU() opt[hostCPU] { return hostCPUFrom(hostFS, affinity()) }
+
+// affinity is the CPUs the calling thread may run on, sorted, as the
+// process's threads inherit them; nil when unknown. A sched_getaffinity
+// call, about 1µs.
+func affinity() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	cpus := make([]int, 0, set.Count())
+	for i := 0; len(cpus) < cap(cpus); i++ { // Count's bits are all in set
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus
+}
