@@ -402,7 +402,7 @@ type e2eChild struct {
 // prints and registers its killing.
 func startE2EChild(t *testing.T, bins string, sc e2eScenario) *e2eChild {
 	t.Helper()
-	args := []string{"-duration", "60s"}
+	args := []string{"-duration", "120s"} // longer than any test uses it
 	if !sc.pprof {
 		args = append(args, "-agent", "127.0.0.1:0")
 	}
@@ -492,11 +492,12 @@ func (c *e2eChild) stderrText() string {
 	return string(b)
 }
 
-// history reads the agent's last 10 windows, the ones the doctor merges.
-func (c *e2eChild) history() (api.History, error) {
+// history reads the agent's last n windows (10 are the ones the doctor
+// merges).
+func (c *e2eChild) history(n int) (api.History, error) {
 	var h api.History
 	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + c.addr + "/debug/diag/history?n=10")
+	resp, err := client.Get(fmt.Sprintf("http://%s/debug/diag/history?n=%d", c.addr, n))
 	if err != nil {
 		return h, err
 	}
@@ -510,7 +511,7 @@ func (c *e2eChild) history() (api.History, error) {
 // asyncPreemptShare is the async-preempt share of the CPU over the agent's
 // last 10 windows, as the doctor merges them.
 func (c *e2eChild) asyncPreemptShare() (float64, error) {
-	h, err := c.history()
+	h, err := c.history(10)
 	if err != nil {
 		return 0, err
 	}
@@ -525,11 +526,12 @@ func (c *e2eChild) asyncPreemptShare() (float64, error) {
 	return preempt / cpu, nil
 }
 
-// waitWindows waits, at most 40 s, until the agent has analyzed at least n
-// windows and its last 10 hold at least samples CPU samples.
+// waitWindows waits, at most 40 s or 2 s a window, until the agent has analyzed at least n
+// windows and its last max(n, 10) hold at least samples CPU samples.
 func (c *e2eChild) waitWindows(t *testing.T, n int, samples int64) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
+	wait := max(40*time.Second, time.Duration(n)*2*time.Second)
+	deadline := time.Now().Add(wait)
 	var (
 		h   api.History
 		got int64
@@ -541,7 +543,7 @@ func (c *e2eChild) waitWindows(t *testing.T, n int, samples int64) {
 			t.Fatalf("the child exited early; stderr:\n%s", c.stderrText())
 		default:
 		}
-		if h, err = c.history(); err == nil {
+		if h, err = c.history(max(n, 10)); err == nil {
 			got = 0
 			for _, w := range h.Windows {
 				got += w.Samples
@@ -552,7 +554,7 @@ func (c *e2eChild) waitWindows(t *testing.T, n int, samples int64) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("after 40 s: %d windows with %d samples (want %d and %d), last error %v; stderr:\n%s", len(h.Windows), got, n, samples, err, c.stderrText())
+	t.Fatalf("after %v: %d windows with %d samples (want %d and %d), last error %v; stderr:\n%s", wait, len(h.Windows), got, n, samples, err, c.stderrText())
 }
 
 // e2eLoad is how busy the machine was while a child ran.
