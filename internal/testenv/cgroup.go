@@ -38,6 +38,7 @@ const removeTimeout = 30 * time.Second
 // registered after this call.
 func NewCPUCgroup(t testing.TB, parent *CPUCgroup) *CPUCgroup {
 	t.Helper()
+	sweepStale()
 	var p *cgroupfs.Group
 	if parent != nil {
 		p = &parent.Group

@@ -51,6 +51,7 @@ func joinHighWeight() (leave func() error, err error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepStale()
 	back, err := cgroupfs.OwnDir(version)
 	if err != nil {
 		return nil, err
