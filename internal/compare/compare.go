@@ -313,33 +313,59 @@ type windowPair struct{ b, a int }
 
 // pairInTime pairs the windows of two sides sampled over the same span:
 // each before window with the after window that overlaps it most, by at
-// least half the shorter one, one to one. It returns nil unless the pairs
-// hold at least 80 % of each side's windows (and two or more): two
-// histories whose windows do not line up are compared unpaired.
+// least half the shorter one, one to one. It returns nil unless there are
+// two pairs or more and they hold at least 80 % of each side's windows
+// that overlap the other side's so (pairable): two histories whose windows
+// do not line up are compared unpaired, but a gap in one (an agent that
+// skipped a few seconds of windows while it gathered loop evidence on a
+// busy machine) leaves the other's windows in the gap out of the pairs and
+// of the 80 %, instead of unpairing the whole comparison.
 func pairInTime(before, after []Replicate) []windowPair {
 	var pairs []windowPair
 	used := make([]bool, len(after))
+	pairableAfter := make([]bool, len(after))
+	pairableBefore := 0
 	for i := range before {
 		best, bestOverlap := -1, time.Duration(0)
+		pairable := false
 		for j := range after {
-			if used[j] {
+			if !pairsWith(before[i], after[j]) {
 				continue
 			}
-			overlap := minTime(before[i].End, after[j].End).Sub(maxTime(before[i].Start, after[j].Start))
-			shorter := min(before[i].End.Sub(before[i].Start), after[j].End.Sub(after[j].Start))
-			if overlap > bestOverlap && overlap*2 >= shorter {
+			pairable, pairableAfter[j] = true, true
+			if overlap := overlapOf(before[i], after[j]); !used[j] && overlap > bestOverlap {
 				best, bestOverlap = j, overlap
 			}
+		}
+		if pairable {
+			pairableBefore++
 		}
 		if best >= 0 {
 			used[best] = true
 			pairs = append(pairs, windowPair{i, best})
 		}
 	}
-	if len(pairs) < 2 || len(pairs)*5 < len(before)*4 || len(pairs)*5 < len(after)*4 {
+	nAfter := 0
+	for _, ok := range pairableAfter {
+		if ok {
+			nAfter++
+		}
+	}
+	if len(pairs) < 2 || len(pairs)*5 < pairableBefore*4 || len(pairs)*5 < nAfter*4 {
 		return nil
 	}
 	return pairs
+}
+
+// overlapOf is how long windows a and b overlap (negative when apart).
+func overlapOf(a, b Replicate) time.Duration {
+	return minTime(a.End, b.End).Sub(maxTime(a.Start, b.Start))
+}
+
+// pairsWith reports whether a and b overlap by at least half the shorter.
+func pairsWith(a, b Replicate) bool {
+	overlap := overlapOf(a, b)
+	return overlap > 0 && overlap*2 >= min(a.End.Sub(a.Start), b.End.Sub(b.Start))
 }
 
 // paired returns the differences after − before of the pairs where both

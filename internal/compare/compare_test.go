@@ -220,6 +220,35 @@ func TestConstantSidesUseTheCounts(t *testing.T) {
 // same span are compared window by window, so that a load change hitting
 // both cancels: here every window's share moves a lot with the load, and
 // the canary's is always 0.5 pp above the baseline's.
+// TestSameSpanPairsAcrossAGap: one side skipped three windows (an agent
+// gathering loop evidence on a busy machine); the other side's windows in
+// that gap are left out, and the rest stay paired. Windows that do not line
+// up (5 s against 10 s) are still compared unpaired.
+func TestSameSpanPairsAcrossAGap(t *testing.T) {
+	var base, canary []api.WindowReport
+	for i, load := range []int64{10, 60, 20, 80, 30, 50, 40, 70, 20, 60} {
+		base = append(base, window(i, load, 0.01, 1, ""))
+		if i < 3 || i > 5 {
+			canary = append(canary, window(i, load+5, 0.01, 1, ""))
+		}
+	}
+	d := Compare(side("base", base...), side("canary", canary...), Options{})
+	if r := figure(t, d, FigAsyncPreempt); d.Paired != 7 || r.Test != TestPaired || r.Verdict != VerdictWorse {
+		t.Errorf("a 30 s gap in one side: %d pairs, %s, %s; want 7 pairs, paired, worse", d.Paired, r.Test, r.Verdict)
+	}
+	// Half as long windows on one side: each 10 s window overlaps two.
+	var halves []api.WindowReport
+	for i := range 2 * len(base) {
+		w := window(i, 15, 0.01, 1, "")
+		w.Start, w.End = t0.Add(time.Duration(i)*5*time.Second), t0.Add(time.Duration(i+1)*5*time.Second)
+		halves = append(halves, w)
+	}
+	d = Compare(side("base", base...), side("halves", halves...), Options{})
+	if r := figure(t, d, FigAsyncPreempt); d.Paired != 0 || r.Test != TestWelch {
+		t.Errorf("10 s against 5 s windows: %d pairs, %s; want unpaired, Welch", d.Paired, r.Test)
+	}
+}
+
 func TestSameSpanPairsTheWindows(t *testing.T) {
 	var base, canary []api.WindowReport
 	for i, load := range []int64{10, 60, 20, 80, 30, 50} {

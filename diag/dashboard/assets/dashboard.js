@@ -1677,21 +1677,26 @@
   // pairInTime pairs the windows of two sides sampled over the same span
   // (compare.pairInTime): each before window with the after window that
   // overlaps it most, by at least half the shorter one, one to one; null
-  // unless the pairs hold at least 80 % of each side's windows (and two or
-  // more).
+  // unless there are two pairs or more and they hold at least 80 % of each
+  // side's windows that overlap the other side's so (a gap in one side
+  // leaves the other's windows in it out).
   function pairInTime(before, after) {
     var pairs = [], used = after.map(function () { return false; });
+    var pairableAfter = after.map(function () { return false; }), pairableBefore = 0;
     before.forEach(function (b, i) {
-      var best = -1, bestOverlap = 0n;
+      var best = -1, bestOverlap = 0n, pairable = false;
       after.forEach(function (a, j) {
-        if (used[j]) return;
         var overlap = (b.e < a.e ? b.e : a.e) - (b.s > a.s ? b.s : a.s);
         var shorter = b.e - b.s < a.e - a.s ? b.e - b.s : a.e - a.s;
-        if (overlap > bestOverlap && overlap * 2n >= shorter) { best = j; bestOverlap = overlap; }
+        if (!(overlap > 0n && overlap * 2n >= shorter)) return;
+        pairable = true; pairableAfter[j] = true;
+        if (!used[j] && overlap > bestOverlap) { best = j; bestOverlap = overlap; }
       });
+      if (pairable) pairableBefore++;
       if (best >= 0) { used[best] = true; pairs.push([i, best]); }
     });
-    if (pairs.length < 2 || pairs.length * 5 < before.length * 4 || pairs.length * 5 < after.length * 4) return null;
+    var nAfter = pairableAfter.filter(function (x) { return x; }).length;
+    if (pairs.length < 2 || pairs.length * 5 < pairableBefore * 4 || pairs.length * 5 < nAfter * 4) return null;
     return pairs;
   }
 
