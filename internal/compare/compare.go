@@ -320,15 +320,28 @@ type windowPair struct{ b, a int }
 // skipped a few seconds of windows while it gathered loop evidence on a
 // busy machine) leaves the other's windows in the gap out of the pairs and
 // of the 80 %, instead of unpairing the whole comparison.
+//
+// Over an agent's history, whose windows follow each other, the after
+// windows a before window can overlap are a run found by binary search:
+// two histories of 10,000 windows took 3.7 s to pair one by one, and
+// MaxHistory allows 100,000. Windows out of order (profiles in a
+// directory) are paired one by one.
 func pairInTime(before, after []Replicate) []windowPair {
 	var pairs []windowPair
 	used := make([]bool, len(after))
 	pairableAfter := make([]bool, len(after))
 	pairableBefore := 0
+	sequential := inSequence(after)
 	for i := range before {
 		best, bestOverlap := -1, time.Duration(0)
 		pairable := false
-		for j := range after {
+		lo, hi := 0, len(after)
+		if sequential {
+			b := before[i]
+			lo = sort.Search(len(after), func(j int) bool { return after[j].End.After(b.Start) })
+			hi = sort.Search(len(after), func(j int) bool { return !after[j].Start.Before(b.End) })
+		}
+		for j := lo; j < hi; j++ {
 			if !pairsWith(before[i], after[j]) {
 				continue
 			}
@@ -355,6 +368,17 @@ func pairInTime(before, after []Replicate) []windowPair {
 		return nil
 	}
 	return pairs
+}
+
+// inSequence reports whether rs's starts and ends both never decrease, as
+// an agent's windows do: then the windows overlapping any span are a run.
+func inSequence(rs []Replicate) bool {
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Start.Before(rs[i-1].Start) || rs[i].End.Before(rs[i-1].End) {
+			return false
+		}
+	}
+	return true
 }
 
 // overlapOf is how long windows a and b overlap (negative when apart).

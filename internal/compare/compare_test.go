@@ -3,6 +3,7 @@ package compare
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -271,5 +272,81 @@ func TestSameSpanPairsTheWindows(t *testing.T) {
 	d = Compare(side("base", base...), side("canary", canary...), Options{})
 	if r := figure(t, d, FigAsyncPreempt); d.Paired != 0 || r.Test != TestWelch || r.Verdict != VerdictNoChange {
 		t.Errorf("an hour apart: %d pairs, %+v; want Welch, no significant change", d.Paired, r)
+	}
+}
+
+// pairOneByOne is pairInTime without the binary search: every before
+// window against every after window.
+func pairOneByOne(before, after []Replicate) []windowPair {
+	var pairs []windowPair
+	used := make([]bool, len(after))
+	pairableAfter := make([]bool, len(after))
+	pairableBefore := 0
+	for i := range before {
+		best, bestOverlap, pairable := -1, time.Duration(0), false
+		for j := range after {
+			if !pairsWith(before[i], after[j]) {
+				continue
+			}
+			pairable, pairableAfter[j] = true, true
+			if o := overlapOf(before[i], after[j]); !used[j] && o > bestOverlap {
+				best, bestOverlap = j, o
+			}
+		}
+		if pairable {
+			pairableBefore++
+		}
+		if best >= 0 {
+			used[best] = true
+			pairs = append(pairs, windowPair{i, best})
+		}
+	}
+	nAfter := 0
+	for _, ok := range pairableAfter {
+		if ok {
+			nAfter++
+		}
+	}
+	if len(pairs) < 2 || len(pairs)*5 < pairableBefore*4 || len(pairs)*5 < nAfter*4 {
+		return nil
+	}
+	return pairs
+}
+
+// TestPairInTimeSearchesAsOneByOne: on histories with jittered starts,
+// varied lengths, gaps and (for some) windows out of order, the binary
+// search pairs exactly as comparing every window with every other.
+func TestPairInTimeSearchesAsOneByOne(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	hist := func(n int, shuffle bool) []Replicate {
+		var rs []Replicate
+		at := t0.Add(time.Duration(r.IntN(3000)) * time.Millisecond)
+		for range n {
+			at = at.Add(time.Duration(r.IntN(200)) * time.Millisecond) // a small gap
+			if r.IntN(10) == 0 {
+				at = at.Add(time.Duration(r.IntN(5000)) * time.Millisecond) // a larger one
+			}
+			d := time.Duration(500+r.IntN(2000)) * time.Millisecond
+			rs = append(rs, Replicate{Start: at, End: at.Add(d)})
+			at = at.Add(d)
+		}
+		if shuffle {
+			r.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
+		}
+		return rs
+	}
+	paired := 0
+	for i := range 500 {
+		b, a := hist(1+r.IntN(30), i%7 == 0), hist(1+r.IntN(30), i%5 == 0)
+		got, want := pairInTime(b, a), pairOneByOne(b, a)
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d: pairs %v, one by one %v", i, got, want)
+		}
+		if got != nil {
+			paired++
+		}
+	}
+	if paired < 50 {
+		t.Errorf("only %d of 500 cases paired: the cases do not exercise the pairing", paired)
 	}
 }

@@ -1679,19 +1679,33 @@
   // overlaps it most, by at least half the shorter one, one to one; null
   // unless there are two pairs or more and they hold at least 80 % of each
   // side's windows that overlap the other side's so (a gap in one side
-  // leaves the other's windows in it out).
+  // leaves the other's windows in it out). When the after windows follow
+  // each other (starts and ends never decrease), those a before window can
+  // overlap are a run found by binary search.
   function pairInTime(before, after) {
     var pairs = [], used = after.map(function () { return false; });
     var pairableAfter = after.map(function () { return false; }), pairableBefore = 0;
+    var sequential = after.every(function (a, j) { return j === 0 || (a.s >= after[j - 1].s && a.e >= after[j - 1].e); });
+    var search = function (pred) { // the first j for which pred holds, pred monotonic
+      var lo = 0, hi = after.length;
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (pred(after[mid])) hi = mid; else lo = mid + 1; }
+      return lo;
+    };
     before.forEach(function (b, i) {
       var best = -1, bestOverlap = 0n, pairable = false;
-      after.forEach(function (a, j) {
+      var lo = 0, hi = after.length;
+      if (sequential) {
+        lo = search(function (a) { return a.e > b.s; });
+        hi = search(function (a) { return a.s >= b.e; });
+      }
+      for (var j = lo; j < hi; j++) {
+        var a = after[j];
         var overlap = (b.e < a.e ? b.e : a.e) - (b.s > a.s ? b.s : a.s);
         var shorter = b.e - b.s < a.e - a.s ? b.e - b.s : a.e - a.s;
-        if (!(overlap > 0n && overlap * 2n >= shorter)) return;
+        if (!(overlap > 0n && overlap * 2n >= shorter)) continue;
         pairable = true; pairableAfter[j] = true;
         if (!used[j] && overlap > bestOverlap) { best = j; bestOverlap = overlap; }
-      });
+      }
       if (pairable) pairableBefore++;
       if (best >= 0) { used[best] = true; pairs.push([i, best]); }
     });
