@@ -400,18 +400,14 @@ func checkRecording(t *testing.T, p *recordedPair) {
 // one that starts passing fails the test until it is removed from here.
 // Keys are "TEST/SCENARIO/FIGURE".
 var knownFailures = map[string]string{
-	// Recorded with each process on a CPU of its own, the two agree over
-	// the 4 minutes (run-queue wait 1.035 and 1.034 per CPU-second; one
-	// comparison of all 120 paired windows: -0.001, interval -0.004 to
-	// +0.002), but the figure drifts slowly: the paired windows'
-	// differences have a lag-1 autocorrelation of +0.55, so 5 consecutive
-	// windows vary less than the blocks do, and the t-tests, which take
-	// windows as independent replicates, overstate significance: 3 of 24
-	// found a change of 0.015-0.02 (1.5-2 %). A variance that allows for
-	// serial correlation would need more windows than 5 to estimate. (With
-	// both processes on the same two CPUs, trading them over tens of
-	// seconds, it was 12 of 23.)
-	"aa/aa_loops/" + FigRunQueueWaitRate: "slowly drifting figure: its windows are serially correlated (lag-1 +0.55), which the t-tests do not allow for",
+	// (aa/aa_loops/run_queue_wait_ratio was one until the recorder swapped
+	// the two processes' CPUs every second. With a fixed CPU each, the two
+	// agreed over 4 minutes (1.035 and 1.034 per CPU-second) but drifted
+	// apart for tens of seconds: the paired windows' differences had a
+	// lag-1 autocorrelation of +0.42 to +0.55, and 3 of 24 comparisons
+	// found a 1.5-2 % change the t-tests took for significant. Swapped, the
+	// autocorrelation is +0.01 and 23 of 23 find none: the drift was what
+	// each CPU's other work did to the process on it.)
 	// The change is not reliably there. With each process on a CPU of its
 	// own, the async preemption share was 39.4 % for the loops and 35.2 %
 	// for the loops with a call over the recording's 4 minutes; one
