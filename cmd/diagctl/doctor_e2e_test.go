@@ -526,8 +526,9 @@ func (c *e2eChild) asyncPreemptShare() (float64, error) {
 	return preempt / cpu, nil
 }
 
-// waitWindows waits, at most 40 s or 2 s a window, until the agent has analyzed at least n
-// windows and its last max(n, 10) hold at least samples CPU samples.
+// waitWindows waits, at most 40 s or 2 s a window, until the agent has
+// analyzed at least n windows and its last max(n, 10) hold at least
+// samples CPU samples.
 func (c *e2eChild) waitWindows(t *testing.T, n int, samples int64) {
 	t.Helper()
 	wait := max(40*time.Second, time.Duration(n)*2*time.Second)

@@ -327,44 +327,47 @@ type windowPair struct{ b, a int }
 // MaxHistory allows 100,000. Windows out of order (profiles in a
 // directory) are paired one by one.
 func pairInTime(before, after []Replicate) []windowPair {
+	return pairWindowsIn(before, after, inSequence(after))
+}
+
+// pairWindowsIn is pairInTime, trying for each before window only the run
+// of after windows a binary search finds when search is set (after must
+// then be inSequence), every after window otherwise.
+func pairWindowsIn(before, after []Replicate, search bool) []windowPair {
 	var pairs []windowPair
 	used := make([]bool, len(after))
 	pairableAfter := make([]bool, len(after))
-	pairableBefore := 0
-	sequential := inSequence(after)
-	for i := range before {
+	nBefore, nAfter := 0, 0 // windows that pair with one of the other side's
+	for i, b := range before {
 		best, bestOverlap := -1, time.Duration(0)
 		pairable := false
 		lo, hi := 0, len(after)
-		if sequential {
-			b := before[i]
+		if search {
 			lo = sort.Search(len(after), func(j int) bool { return after[j].End.After(b.Start) })
 			hi = sort.Search(len(after), func(j int) bool { return !after[j].Start.Before(b.End) })
 		}
 		for j := lo; j < hi; j++ {
-			if !pairsWith(before[i], after[j]) {
+			if !pairsWith(b, after[j]) {
 				continue
 			}
-			pairable, pairableAfter[j] = true, true
-			if overlap := overlapOf(before[i], after[j]); !used[j] && overlap > bestOverlap {
+			pairable = true
+			if !pairableAfter[j] {
+				pairableAfter[j] = true
+				nAfter++
+			}
+			if overlap := overlapOf(b, after[j]); !used[j] && overlap > bestOverlap {
 				best, bestOverlap = j, overlap
 			}
 		}
 		if pairable {
-			pairableBefore++
+			nBefore++
 		}
 		if best >= 0 {
 			used[best] = true
 			pairs = append(pairs, windowPair{i, best})
 		}
 	}
-	nAfter := 0
-	for _, ok := range pairableAfter {
-		if ok {
-			nAfter++
-		}
-	}
-	if len(pairs) < 2 || len(pairs)*5 < pairableBefore*4 || len(pairs)*5 < nAfter*4 {
+	if len(pairs) < 2 || len(pairs)*5 < nBefore*4 || len(pairs)*5 < nAfter*4 {
 		return nil
 	}
 	return pairs

@@ -275,44 +275,6 @@ func TestSameSpanPairsTheWindows(t *testing.T) {
 	}
 }
 
-// pairOneByOne is pairInTime without the binary search: every before
-// window against every after window.
-func pairOneByOne(before, after []Replicate) []windowPair {
-	var pairs []windowPair
-	used := make([]bool, len(after))
-	pairableAfter := make([]bool, len(after))
-	pairableBefore := 0
-	for i := range before {
-		best, bestOverlap, pairable := -1, time.Duration(0), false
-		for j := range after {
-			if !pairsWith(before[i], after[j]) {
-				continue
-			}
-			pairable, pairableAfter[j] = true, true
-			if o := overlapOf(before[i], after[j]); !used[j] && o > bestOverlap {
-				best, bestOverlap = j, o
-			}
-		}
-		if pairable {
-			pairableBefore++
-		}
-		if best >= 0 {
-			used[best] = true
-			pairs = append(pairs, windowPair{i, best})
-		}
-	}
-	nAfter := 0
-	for _, ok := range pairableAfter {
-		if ok {
-			nAfter++
-		}
-	}
-	if len(pairs) < 2 || len(pairs)*5 < pairableBefore*4 || len(pairs)*5 < nAfter*4 {
-		return nil
-	}
-	return pairs
-}
-
 // TestPairInTimeSearchesAsOneByOne: on histories with jittered starts,
 // varied lengths, gaps and (for some) windows out of order, the binary
 // search pairs exactly as comparing every window with every other.
@@ -338,7 +300,7 @@ func TestPairInTimeSearchesAsOneByOne(t *testing.T) {
 	paired := 0
 	for i := range 500 {
 		b, a := hist(1+r.IntN(30), i%7 == 0), hist(1+r.IntN(30), i%5 == 0)
-		got, want := pairInTime(b, a), pairOneByOne(b, a)
+		got, want := pairInTime(b, a), pairWindowsIn(b, a, false)
 		if !slices.Equal(got, want) {
 			t.Fatalf("case %d: pairs %v, one by one %v", i, got, want)
 		}
